@@ -1,0 +1,69 @@
+"""Configuration. Every key has a documented default; secrets have none outside demo/test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _flag(name: str, default: str = "0") -> bool:
+    return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    # APP_ENV: development (default), test or production.
+    APP_ENV = os.environ.get("APP_ENV", "development")
+    # SECRET_KEY: signs sessions and CSRF tokens. Development gets a fixed, non-secret value.
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # DATABASE_URL: default is a SQLite file under instance/.
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'zhicheng.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # CLOCK_OVERRIDE=1 lets administrators set the app clock (demo, training, test).
+    CLOCK_OVERRIDE = _flag("CLOCK_OVERRIDE")
+    # Where uploaded documents are stored (outside task data).
+    DOCUMENT_DIR = os.environ.get("DOCUMENT_DIR", str(ROOT / "instance" / "documents"))
+    # Upload limits.
+    MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
+    MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024
+    # Bundled models and forms.
+    BPMN_DIR = os.environ.get("BPMN_DIR", str(ROOT / "bpmn"))
+    FORMS_DIR = os.environ.get("FORMS_DIR", str(ROOT / "forms"))
+    # Timer sweep interval for the in-process scheduler of `make run` (seconds; 0 disables).
+    TIMER_INTERVAL = int(os.environ.get("TIMER_INTERVAL", "0"))
+    # API bearer tokens live this many hours.
+    TOKEN_HOURS = int(os.environ.get("TOKEN_HOURS", "12"))
+    # Failed logins allowed per username within LOGIN_WINDOW_MINUTES before refusing.
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
+    # Domain settings (decisions.md).
+    GRADUATE_BATCH_CUTOFF_DAY = int(os.environ.get("GRADUATE_BATCH_CUTOFF_DAY", "10"))
+    CORRECTION_WORKING_DAYS = int(os.environ.get("CORRECTION_WORKING_DAYS", "10"))
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    JSON_AS_ASCII = False
+
+
+class TestConfig(Config):
+    APP_ENV = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    CLOCK_OVERRIDE = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    TIMER_INTERVAL = 0
+
+
+def check_production(config: dict) -> None:
+    """Refuse to start a production app without a secret and a PostgreSQL database."""
+    if config.get("APP_ENV") != "production":
+        return
+    if not os.environ.get("SECRET_KEY"):
+        raise RuntimeError("生产环境必须设置 SECRET_KEY")
+    if not str(config.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+        raise RuntimeError("生产环境必须使用 PostgreSQL（DATABASE_URL）")
+    if config.get("CLOCK_OVERRIDE"):
+        raise RuntimeError("生产环境不允许 CLOCK_OVERRIDE")

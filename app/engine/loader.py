@@ -1,0 +1,311 @@
+"""Load, validate and compile process models from their source files.
+
+A model is a folder under bpmn/ with a `model.json` (id, name, plan year, lanes, who may
+start it, result fields), one BPMN file and any DMN files; user-task forms live under
+forms/ and are referenced by the SpiffArena properties `formJsonSchemaFilename` and
+`formUiSchemaFilename`. A deployed version keeps copies of every file it uses.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+
+from app.engine.sandbox import ScriptRejected, compile_expression, compile_script
+from app.engine.xmlsafe import UnsafeXml, parse_xml
+
+FORM_SCHEMA_PROP = "formJsonSchemaFilename"
+FORM_UI_PROP = "formUiSchemaFilename"
+DUE_PROP = "dueWorkingDays"
+SERVICES = frozenset({"issue_certificate"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    element_id: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"file": self.file, "element_id": self.element_id, "message": self.message}
+
+
+class ModelInvalid(Exception):
+    def __init__(self, problems: list[Problem]):
+        super().__init__("；".join(f"{p.file} {p.element_id}: {p.message}" for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class CompiledModel:
+    process_id: str
+    name: str
+    content_hash: str
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    meta: dict[str, Any]
+    files: dict[str, str] = field(repr=False, default_factory=dict)
+
+
+def content_hash(files: Mapping[str, str]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode())
+        digest.update(b"\0")
+        digest.update(files[name].encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def read_model_folder(folder: Path, forms_dir: Path) -> dict[str, str]:
+    """Collect the files of one model folder plus the forms its user tasks reference."""
+    files: dict[str, str] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix in {".bpmn", ".dmn", ".json"}:
+            files[path.name] = path.read_text(encoding="utf-8")
+    for form_name in _referenced_forms(files):
+        form_path = forms_dir / form_name
+        if form_path.is_file():
+            files[f"forms/{form_name}"] = form_path.read_text(encoding="utf-8")
+    return files
+
+
+def _referenced_forms(files: Mapping[str, str]) -> list[str]:
+    names: set[str] = set()
+    for name, text in files.items():
+        if not name.endswith(".bpmn"):
+            continue
+        try:
+            tree = parse_xml(text)
+        except UnsafeXml:
+            continue
+        for prop in tree.iter("{http://spiffworkflow.org/bpmn/schema/1.0/core}property"):
+            if prop.get("name") in {FORM_SCHEMA_PROP, FORM_UI_PROP} and prop.get("value"):
+                names.add(prop.get("value"))
+    return sorted(names)
+
+
+def _dry_run_names(expression: str) -> set[str]:
+    tree = ast.parse(expression.strip(), mode="eval")
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+class _Validator:
+    def __init__(self, files: Mapping[str, str], helpers: Mapping[str, Any], evaluate):
+        self.files = files
+        self.helpers = helpers
+        self.evaluate = evaluate
+        self.problems: list[Problem] = []
+        self.bpmn_file = next((n for n in files if n.endswith(".bpmn")), "")
+
+    def add(self, element_id: str, message: str, file: str | None = None) -> None:
+        self.problems.append(Problem(file if file is not None else self.bpmn_file, element_id, message))
+
+    def check_expression(self, element_id: str, source: str | None, what: str) -> None:
+        if not source or not source.strip():
+            return
+        try:
+            compile_expression(source)
+        except ScriptRejected as exc:
+            self.add(element_id, f"{what}不符合受限环境要求：{exc}")
+        except SyntaxError as exc:
+            self.add(element_id, f"{what}语法错误：{exc.msg}")
+
+    def check_script(self, element_id: str, source: str | None, what: str = "脚本") -> None:
+        if not source or not source.strip():
+            return
+        try:
+            compile_script(source)
+        except ScriptRejected as exc:
+            self.add(element_id, f"{what}不符合受限环境要求：{exc}")
+        except SyntaxError as exc:
+            self.add(element_id, f"{what}语法错误：{exc.msg}（第 {exc.lineno} 行）")
+
+    def check_timer(self, element_id: str, expression: str, samples: Mapping[str, Any]) -> None:
+        before = len(self.problems)
+        self.check_expression(element_id, expression, "定时器表达式")
+        if len(self.problems) > before:
+            return
+        names = _dry_run_names(expression) - set(self.helpers)
+        missing = sorted(n for n in names if n not in samples)
+        if missing:
+            self.add(element_id, f"定时器表达式无法试算：model.json 的 timer_samples 缺少 {', '.join(missing)}")
+            return
+        try:
+            value = self.evaluate(expression, {n: samples[n] for n in names})
+            TimerEventDefinition.parse_time_or_duration(str(value))
+        except Exception as exc:  # noqa: BLE001 - every failure is a problem to report
+            self.add(element_id, f"定时器表达式试算失败：{exc}")
+
+
+def _load_meta(files: Mapping[str, str]) -> dict[str, Any]:
+    if "model.json" not in files:
+        raise ModelInvalid([Problem("model.json", "", "缺少 model.json（流程编号、名称、泳道映射）")])
+    try:
+        meta = json.loads(files["model.json"])
+    except json.JSONDecodeError as exc:
+        raise ModelInvalid([Problem("model.json", "", f"JSON 格式错误：{exc.msg}（第 {exc.lineno} 行）")]) from exc
+    for key in ("id", "name", "lanes", "starter_roles"):
+        if key not in meta:
+            raise ModelInvalid([Problem("model.json", "", f"缺少字段 {key}")])
+    return meta
+
+
+def _parse(files: Mapping[str, str], meta: Mapping[str, Any]) -> SpiffBpmnParser:
+    parser = SpiffBpmnParser(validator=VALIDATOR)
+    problems: list[Problem] = []
+    for name in sorted(files):
+        if not (name.endswith(".dmn") or name.endswith(".bpmn")):
+            continue
+        try:
+            tree = parse_xml(files[name])
+            if name.endswith(".dmn"):
+                parser.add_dmn_xml(tree.getroot(), filename=name)
+            else:
+                parser.add_bpmn_xml(tree, filename=name)
+        except UnsafeXml as exc:
+            problems.append(Problem(name, "", str(exc)))
+        except ValidationException as exc:
+            problems.append(Problem(name, exc.id or "", f"模型校验失败：{exc}"))
+        except SpiffWorkflowException as exc:
+            problems.append(Problem(name, "", f"模型解析失败：{exc}"))
+    if problems:
+        raise ModelInvalid(problems)
+    if not any(n.endswith(".bpmn") for n in files):
+        raise ModelInvalid([Problem("", "", "缺少 BPMN 文件")])
+    if meta["id"] not in parser.get_process_ids():
+        raise ModelInvalid([Problem("model.json", meta["id"], "BPMN 中没有与 model.json 的 id 相同的可执行流程")])
+    return parser
+
+
+def _form_problems(v: _Validator, element_id: str, props: Mapping[str, str]) -> None:
+    for prop in (FORM_SCHEMA_PROP, FORM_UI_PROP):
+        value = props.get(prop)
+        if prop == FORM_SCHEMA_PROP and not value:
+            v.add(element_id, "用户任务缺少表单（formJsonSchemaFilename）")
+            continue
+        if value and f"forms/{value}" not in v.files:
+            v.add(element_id, f"找不到表单文件 forms/{value}")
+            continue
+        if value:
+            try:
+                json.loads(v.files[f"forms/{value}"])
+            except json.JSONDecodeError as exc:
+                v.add(element_id, f"表单 {value} 不是合法 JSON：{exc.msg}")
+
+
+def _check_specs(v: _Validator, specs: Iterable[Any], meta: Mapping[str, Any]) -> dict[str, Any]:
+    lanes: Mapping[str, Any] = meta["lanes"]
+    samples = meta.get("timer_samples", {})
+    tasks: dict[str, Any] = {}
+    for spec in specs:
+        for ts in spec.task_specs.values():
+            bpmn_id = getattr(ts, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            ext = getattr(ts, "extensions", {}) or {}
+            props = ext.get("properties", {}) if isinstance(ext, dict) else {}
+            lane = getattr(ts, "lane", None)
+            if lane is not None and lane not in lanes:
+                v.add(bpmn_id, f"泳道“{lane}”没有在 model.json 的 lanes 中映射到角色")
+            kind = type(ts).__name__
+            if kind == "UserTask" or (kind == "StartEvent" and props.get(FORM_SCHEMA_PROP)):
+                _form_problems(v, bpmn_id, props)
+                tasks[bpmn_id] = {
+                    "name": ts.bpmn_name or bpmn_id,
+                    "lane": lane,
+                    "form": props.get(FORM_SCHEMA_PROP),
+                    "ui": props.get(FORM_UI_PROP),
+                    "due_working_days": props.get(DUE_PROP),
+                    "kind": kind,
+                }
+                if kind == "UserTask" and lane is None:
+                    v.add(bpmn_id, "用户任务必须位于某个泳道中，以确定办理人")
+            v.check_script(bpmn_id, getattr(ts, "script", None))
+            v.check_script(bpmn_id, getattr(ts, "prescript", None), "前置脚本")
+            v.check_script(bpmn_id, getattr(ts, "postscript", None), "后置脚本")
+            for condition, _target in getattr(ts, "cond_task_specs", []) or []:
+                source = condition.args[0] if hasattr(condition, "args") else condition
+                v.check_expression(bpmn_id, source, "条件表达式")
+            event = getattr(ts, "event_definition", None)
+            for ev in getattr(event, "event_definitions", None) or ([event] if event else []):
+                if isinstance(ev, TimerEventDefinition):
+                    v.check_timer(bpmn_id, ev.expression, samples)
+            if kind == "ServiceTask":
+                if ts.operation_name not in SERVICES:
+                    v.add(bpmn_id, f"未知的服务 {ts.operation_name}；可用：{', '.join(sorted(SERVICES))}")
+                for name, param in ts.operation_params.items():
+                    v.check_expression(bpmn_id, param.get("value"), f"服务参数 {name} ")
+            engine = getattr(ts, "dmnEngine", None)
+            if engine is not None:
+                _check_decision(v, engine.decision_table)
+    return tasks
+
+
+def _check_decision(v: _Validator, table: Any) -> None:
+    file = next((n for n in v.files if n.endswith(".dmn")), "")
+    for inp in table.inputs:
+        v.check_expression(table.id, inp.expression, f"决策输入 {inp.label or inp.name} ")
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            for lhs in entry.lhs:
+                if lhs and lhs.strip() and lhs.strip() != "-":
+                    _check_cell(v, rule, lhs, file)
+        for entry in rule.outputEntries:
+            if entry.text and entry.text.strip():
+                try:
+                    compile_expression(entry.text)
+                except (ScriptRejected, SyntaxError) as exc:
+                    v.add(rule.id, f"第 {rule.row_number} 行输出不合法：{exc}", file)
+
+
+def _check_cell(v: _Validator, rule: Any, text: str, file: str) -> None:
+    source = text.replace("?", "dmninputexpr")
+    for candidate in (source, f"dmninputexpr {source}"):
+        try:
+            compile_expression(candidate)
+            return
+        except (ScriptRejected, SyntaxError) as exc:
+            error = exc
+    v.add(rule.id, f"第 {rule.row_number} 行条件不合法：{error}", file)
+
+
+def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate) -> CompiledModel:
+    """Validate every file and build the executable spec; raise ModelInvalid listing all problems."""
+    meta = _load_meta(files)
+    parser = _parse(files, meta)
+    v = _Validator(files, helpers, evaluate)
+    try:
+        spec = parser.get_spec(meta["id"])
+        subprocess_specs = parser.get_subprocess_specs(meta["id"])
+    except ValidationException as exc:
+        raise ModelInvalid([Problem(exc.file_name or v.bpmn_file, exc.id or "", f"模型校验失败：{exc}")]) from exc
+    tasks = _check_specs(v, [spec, *subprocess_specs.values()], meta)
+    for lane, mapping in meta["lanes"].items():
+        if not isinstance(mapping, dict) or "role" not in mapping:
+            v.add(lane, "泳道映射须包含 role", "model.json")
+    if v.problems:
+        raise ModelInvalid(v.problems)
+    start_form = next((t for t in tasks.values() if t["kind"] == "StartEvent"), None)
+    derived = dict(meta)
+    derived["tasks"] = tasks
+    derived["start_form"] = start_form and {"form": start_form["form"], "ui": start_form["ui"]}
+    return CompiledModel(
+        process_id=meta["id"],
+        name=meta["name"],
+        content_hash=content_hash(files),
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        meta=derived,
+        files=dict(files),
+    )

@@ -1,0 +1,262 @@
+"""Running instances: start, restore, complete, fire timers, deliver messages, save.
+
+Instance state is stored without the spec (the spec comes from the deployed version,
+compiled once per process and content hash) and with the library and serializer versions.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+import SpiffWorkflow
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from app import clock
+from app.engine.loader import CompiledModel
+from app.engine.sandbox import RestrictedEnvironment, RestrictedScriptEngine
+
+LIBRARY_VERSION = SpiffWorkflow.__version__ if hasattr(SpiffWorkflow, "__version__") else "3.2.0"
+MAX_TREE_DEPTH_WARNING = 800
+
+
+class _ClockDatetime(datetime):
+    """The library reads datetime.now(timezone.utc) for timers; route it to the app clock."""
+
+    @classmethod
+    def now(cls, tz=None):  # type: ignore[override]
+        current = clock.now()
+        return current.astimezone(tz) if tz else current.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+_timer_module.datetime = _ClockDatetime
+
+
+class EngineError(Exception):
+    """A script, condition, decision or timer failed while the engine ran."""
+
+    def __init__(self, message: str, bpmn_id: str | None = None):
+        super().__init__(message)
+        self.bpmn_id = bpmn_id
+
+
+@dataclass
+class ReadyTask:
+    guid: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    ui: str | None
+    due_working_days: int | None
+    data: dict[str, Any]
+
+
+@dataclass
+class StepRecord:
+    bpmn_id: str
+    name: str
+    kind: str
+
+
+@dataclass
+class Case:
+    """One instance's workflow, with what happened since it was loaded."""
+
+    model: CompiledModel
+    workflow: BpmnWorkflow
+    steps: list[StepRecord] = field(default_factory=list)
+
+    # -- reading -------------------------------------------------------------------------
+    def status(self) -> str:
+        if self.workflow.is_completed():
+            return "completed"
+        if self.workflow.get_tasks(state=TaskState.ERROR):
+            return "error"
+        if self.ready_user_tasks():
+            return "running"
+        return "waiting"
+
+    def ready_user_tasks(self) -> list[ReadyTask]:
+        tasks = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            meta = self.model.meta["tasks"].get(spec.bpmn_id, {})
+            due = meta.get("due_working_days")
+            tasks.append(
+                ReadyTask(
+                    guid=str(task.id),
+                    bpmn_id=spec.bpmn_id,
+                    name=spec.bpmn_name or spec.bpmn_id,
+                    lane=spec.lane,
+                    form=meta.get("form"),
+                    ui=meta.get("ui"),
+                    due_working_days=int(due) if due not in (None, "") else None,
+                    data=copy.deepcopy(task.data),
+                )
+            )
+        return tasks
+
+    def data(self) -> dict[str, Any]:
+        """The case data as of the latest step."""
+        if self.workflow.is_completed():
+            return dict(self.workflow.data)
+        live = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
+        if live:
+            latest = max(live, key=lambda t: t.last_state_change)
+            return dict(latest.data)
+        last = self.workflow.last_task
+        return dict(last.data) if last else dict(self.workflow.data)
+
+    def next_timer_at(self) -> datetime | None:
+        due: list[datetime] = []
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            event = getattr(task.task_spec, "event_definition", None)
+            if isinstance(event, TimerEventDefinition):
+                value = task._get_internal_data("event_value")
+                if isinstance(value, str):
+                    try:
+                        due.append(TimerEventDefinition.get_datetime(value))
+                    except ValueError:
+                        continue
+                elif isinstance(value, dict) and value.get("next"):
+                    due.append(datetime.fromisoformat(value["next"]))
+        return min(due) if due else None
+
+    def waiting_messages(self) -> list[tuple[str, str]]:
+        found = []
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            event = getattr(task.task_spec, "event_definition", None)
+            if isinstance(event, MessageEventDefinition) and isinstance(task.task_spec, CatchingEvent):
+                found.append((event.name, task.task_spec.bpmn_id))
+        return found
+
+    def depth_warning(self) -> bool:
+        return self.workflow.depth if hasattr(self.workflow, "depth") and self.workflow.depth > MAX_TREE_DEPTH_WARNING else False
+
+    # -- acting --------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            self.workflow.do_engine_steps(did_complete_task=self._record)
+        except SpiffWorkflowException as exc:
+            raise EngineError(_describe(exc), _element(exc)) from exc
+        except Exception as exc:  # noqa: BLE001 - scripts may raise anything
+            raise EngineError(f"{type(exc).__name__}: {exc}") from exc
+
+    def complete(self, guid: str, data: Mapping[str, Any]) -> ReadyTask:
+        task = self.workflow.get_task_from_id(UUID(guid))
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise LookupError(guid)
+        done = next(t for t in self.ready_user_tasks() if t.guid == guid)
+        task.data.update(copy.deepcopy(dict(data)))
+        try:
+            task.run()
+        except SpiffWorkflowException as exc:
+            raise EngineError(_describe(exc), _element(exc)) from exc
+        self.run()
+        return done
+
+    def fire_timers(self) -> None:
+        try:
+            self.workflow.refresh_timers()
+        except SpiffWorkflowException as exc:
+            raise EngineError(_describe(exc), _element(exc)) from exc
+        self.run()
+
+    def deliver(self, name: str, payload: Any) -> None:
+        event = BpmnEvent(MessageEventDefinition(name), payload)
+        self.workflow.catch(event)
+        self.run()
+
+    def _record(self, task) -> None:
+        spec = task.task_spec
+        if getattr(spec, "bpmn_id", None):
+            self.steps.append(StepRecord(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, type(spec).__name__))
+
+
+def _describe(exc: SpiffWorkflowException) -> str:
+    notes = "；".join(getattr(exc, "notes", []) or [])
+    base = str(exc)
+    return f"{base}（{notes}）" if notes else base
+
+
+def _element(exc: SpiffWorkflowException) -> str | None:
+    task = getattr(exc, "task", None)
+    return getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task is not None else None
+
+
+class Runtime:
+    """Creates script engines and (de)serializes instances for compiled models."""
+
+    def __init__(
+        self,
+        helpers: Mapping[str, Callable[..., Any]],
+        service_handler: Callable[[str, dict[str, Any], dict[str, Any]], Any] | None = None,
+    ):
+        self.helpers = dict(helpers)
+        self.service_handler = service_handler
+        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self._converter = self._serializer.registry
+
+    def script_engine(self) -> RestrictedScriptEngine:
+        return RestrictedScriptEngine(RestrictedEnvironment(self.helpers, self.service_handler))
+
+    def evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
+        return RestrictedEnvironment(self.helpers).evaluate(expression, dict(data))
+
+    def start(self, model: CompiledModel, data: Mapping[str, Any]) -> Case:
+        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine())
+        start = workflow.get_tasks(state=TaskState.READY)
+        for task in start:
+            task.data.update(copy.deepcopy(dict(data)))
+        case = Case(model, workflow)
+        case.run()
+        return case
+
+    def restore(self, model: CompiledModel, state: Mapping[str, Any]) -> Case:
+        version = state.get("serializer_version")
+        if version != SERIALIZER_VERSION:
+            raise EngineError(f"实例状态格式 {version} 与当前引擎（{SERIALIZER_VERSION}）不一致，拒绝加载")
+        dct = copy.deepcopy(dict(state))
+        dct.pop("serializer_version", None)
+        dct["spec"] = self._spec_dict(model)
+        dct["subprocess_specs"] = self._subprocess_dicts(model)
+        workflow = self._serializer.from_dict(dct)
+        workflow.script_engine = self.script_engine()
+        return Case(model, workflow)
+
+    def dump(self, case: Case) -> dict[str, Any]:
+        self._converter._encoder_mode = False
+        dct = self._serializer.to_dict(case.workflow)
+        dct.pop("spec", None)
+        dct.pop("subprocess_specs", None)
+        dct["serializer_version"] = SERIALIZER_VERSION
+        return dct
+
+    # Spec dicts are derived once per compiled model and reused for every restore.
+    def _spec_dict(self, model: CompiledModel) -> dict[str, Any]:
+        cached = getattr(model, "_spec_dict", None)
+        if cached is None:
+            cached = self._converter.convert(model.spec)
+            model._spec_dict = cached  # type: ignore[attr-defined]
+        return copy.deepcopy(cached)
+
+    def _subprocess_dicts(self, model: CompiledModel) -> dict[str, Any]:
+        cached = getattr(model, "_sub_dicts", None)
+        if cached is None:
+            cached = {k: self._converter.convert(v) for k, v in model.subprocess_specs.items()}
+            model._sub_dicts = cached  # type: ignore[attr-defined]
+        return copy.deepcopy(cached)

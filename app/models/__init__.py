@@ -1,0 +1,31 @@
+"""SQLAlchemy 2.0 typed models. No commits here, no Flask globals."""
+
+from app.models.calendar import CalendarDay, CalendarYear
+from app.models.certificate import Certificate
+from app.models.document import Document
+from app.models.education import CeRecord
+from app.models.event import Event
+from app.models.org import Organisation
+from app.models.process import MessageSubscription, ProcessInstance, ProcessVersion
+from app.models.setting import Setting
+from app.models.task import HumanTask
+from app.models.user import ApiToken, LoginAttempt, User, UserRole
+
+__all__ = [
+    "ApiToken",
+    "CalendarDay",
+    "CalendarYear",
+    "CeRecord",
+    "Certificate",
+    "Document",
+    "Event",
+    "HumanTask",
+    "LoginAttempt",
+    "MessageSubscription",
+    "Organisation",
+    "ProcessInstance",
+    "ProcessVersion",
+    "Setting",
+    "User",
+    "UserRole",
+]
