@@ -23,6 +23,11 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def wall_now() -> datetime:
+    """Real time, never overridden: for security (token expiry, login throttling), not deadlines."""
+    return datetime.now(timezone.utc)
+
+
 def today() -> date:
     """The date in Asia/Shanghai."""
     return now().astimezone(SHANGHAI).date()

@@ -8,6 +8,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def database_url(url: str) -> str:
+    """postgresql:// URLs use psycopg 3 (the driver we install)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
 def _flag(name: str, default: str = "0") -> bool:
     return os.environ.get(name, default).strip().lower() in {"1", "true", "yes", "on"}
 
@@ -18,8 +26,8 @@ class Config:
     # SECRET_KEY: signs sessions and CSRF tokens. Development gets a fixed, non-secret value.
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
     # DATABASE_URL: default is a SQLite file under instance/.
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
-        "DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'zhicheng.sqlite3'}"
+    SQLALCHEMY_DATABASE_URI = database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'zhicheng.sqlite3'}")
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # CLOCK_OVERRIDE=1 lets administrators set the app clock (demo, training, test).
@@ -43,6 +51,7 @@ class Config:
     GRADUATE_BATCH_CUTOFF_DAY = int(os.environ.get("GRADUATE_BATCH_CUTOFF_DAY", "10"))
     CORRECTION_WORKING_DAYS = int(os.environ.get("CORRECTION_WORKING_DAYS", "10"))
     WTF_CSRF_TIME_LIMIT = None
+    WTF_I18N_ENABLED = False  # WTForms' own zh messages (no Flask-Babel)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     JSON_AS_ASCII = False
@@ -53,7 +62,7 @@ class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
     CLOCK_OVERRIDE = True
-    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     TIMER_INTERVAL = 0
 
 

@@ -55,6 +55,7 @@ class CompiledModel:
     subprocess_specs: dict[str, Any]
     meta: dict[str, Any]
     files: dict[str, str] = field(repr=False, default_factory=dict)
+    decisions: dict[str, Any] = field(repr=False, default_factory=dict)
 
 
 def content_hash(files: Mapping[str, str]) -> str:
@@ -308,4 +309,5 @@ def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate
         subprocess_specs=subprocess_specs,
         meta=derived,
         files=dict(files),
+        decisions={d: parser.get_engine(d, None) for d in parser.dmn_parsers},
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from types import SimpleNamespace
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -33,12 +34,18 @@ LIBRARY_VERSION = SpiffWorkflow.__version__ if hasattr(SpiffWorkflow, "__version
 MAX_TREE_DEPTH_WARNING = 800
 
 
+# The library fires a timer only when its instant is strictly before "now"; reading the
+# clock one microsecond late makes a timer due at T fire at T (e.g. a frozen clock set to
+# 00:00 of a batch opening or to the end of a deadline day).
+_TIMER_TICK = timedelta(microseconds=1)
+
+
 class _ClockDatetime(datetime):
     """The library reads datetime.now(timezone.utc) for timers; route it to the app clock."""
 
     @classmethod
     def now(cls, tz=None):  # type: ignore[override]
-        current = clock.now()
+        current = clock.now() + _TIMER_TICK
         return current.astimezone(tz) if tz else current.astimezone(timezone.utc).replace(tzinfo=None)
 
 
@@ -198,6 +205,15 @@ def _element(exc: SpiffWorkflowException) -> str | None:
     return getattr(getattr(task, "task_spec", None), "bpmn_id", None) if task is not None else None
 
 
+_SERIALIZER: list[BpmnWorkflowSerializer] = []
+
+
+def _serializer() -> BpmnWorkflowSerializer:
+    if not _SERIALIZER:
+        _SERIALIZER.append(BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG)))
+    return _SERIALIZER[0]
+
+
 class Runtime:
     """Creates script engines and (de)serializes instances for compiled models."""
 
@@ -208,11 +224,22 @@ class Runtime:
     ):
         self.helpers = dict(helpers)
         self.service_handler = service_handler
-        self._serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+        self._serializer = _serializer()
         self._converter = self._serializer.registry
 
     def script_engine(self) -> RestrictedScriptEngine:
         return RestrictedScriptEngine(RestrictedEnvironment(self.helpers, self.service_handler))
+
+    def decide(self, model: CompiledModel, decision_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """Evaluate one decision table of a model on its own, outside any workflow."""
+        engine = model.decisions.get(decision_id)
+        if engine is None:
+            raise EngineError(f"决策表 {decision_id} 不存在", decision_id)
+        task = SimpleNamespace(data=dict(data), workflow=SimpleNamespace(script_engine=self.script_engine()))
+        try:
+            return dict(engine.result(task))
+        except Exception as exc:  # noqa: BLE001 - decision cells may raise anything
+            raise EngineError(f"决策表 {decision_id} 计算失败：{exc}", decision_id) from exc
 
     def evaluate(self, expression: str, data: Mapping[str, Any]) -> Any:
         return RestrictedEnvironment(self.helpers).evaluate(expression, dict(data))
@@ -260,3 +287,4 @@ class Runtime:
             cached = {k: self._converter.convert(v) for k, v in model.subprocess_specs.items()}
             model._sub_dicts = cached  # type: ignore[attr-defined]
         return copy.deepcopy(cached)
+

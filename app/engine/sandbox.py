@@ -7,6 +7,7 @@ runs with a curated set of builtins and helpers only.
 
 from __future__ import annotations
 
+import ast
 import json
 import operator
 from collections.abc import Callable, Mapping
@@ -78,14 +79,38 @@ def _raise_errors(result: Any, source: str) -> Any:
     return result.code
 
 
+# RestrictedPython compiles these and they only fail when run (the names are not in the
+# builtins, str.format is refused by the attribute guard). Refuse them at compile time too,
+# so that model validation reports the element instead of a case failing later.
+_FORBIDDEN_CALLS = frozenset({
+    "open", "getattr", "setattr", "delattr", "hasattr", "globals", "locals", "vars", "dir", "compile",
+    "type", "object", "super", "input", "breakpoint", "help", "memoryview", "exit", "quit",
+})
+_FORMAT_METHODS = frozenset({"format", "format_map"})
+
+
+def _refuse_unsafe(source: str, mode: str) -> None:
+    for node in ast.walk(ast.parse(source, mode=mode)):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            raise ScriptRejected(f"第 {node.lineno} 行：不允许 import")
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FORBIDDEN_CALLS:
+            raise ScriptRejected(f"第 {node.lineno} 行：不允许调用 {node.func.id}()")
+        if isinstance(node, ast.Attribute) and node.attr in _FORMAT_METHODS:
+            raise ScriptRejected(f"第 {node.lineno} 行：不允许使用 str.{node.attr}()，请改用 f-string")
+
+
 @lru_cache(maxsize=4096)
 def compile_expression(source: str):
-    return _raise_errors(compile_restricted_eval(source.strip(), "<expression>"), source)
+    code = _raise_errors(compile_restricted_eval(source.strip(), "<expression>"), source)
+    _refuse_unsafe(source.strip(), "eval")
+    return code
 
 
 @lru_cache(maxsize=1024)
 def compile_script(source: str):
-    return _raise_errors(compile_restricted_exec(source, "<script>"), source)
+    code = _raise_errors(compile_restricted_exec(source, "<script>"), source)
+    _refuse_unsafe(source, "exec")
+    return code
 
 
 def _is_data(value: Any) -> bool:

@@ -1,0 +1,75 @@
+"""Application factory. Importing the package opens nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app.config import Config, check_production
+
+
+def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=False)
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    check_production(app.config)
+    register_extensions(app)
+    register_request_hooks(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app.extensions import csrf, db, login_manager
+    from app.services.auth import user_for_session
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(user_for_session)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from app.services import clock as clock_service
+
+    @app.before_request
+    def _sync_clock() -> None:
+        if app.config.get("CLOCK_OVERRIDE"):
+            clock_service.sync()
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.web import api, auth, pages, public
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.web.errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,84 @@
+"""Who may see and act on what: organisation-scoped, role-scoped."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, false, or_, select, true
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.models import HumanTask, Organisation, ProcessInstance, User, UserRole
+
+OVERSIGHT_ROLES = ("system_admin", "manager")
+
+
+def holds(user: User, role: str | None, org_id: int | None) -> bool:
+    return any(r.role == role and r.org_id == org_id for r in user.roles)
+
+
+def can_act(user: User, task: HumanTask) -> bool:
+    if task.assignee_id is not None:
+        return task.assignee_id == user.id
+    return holds(user, task.role, task.org_id)
+
+
+def _oversight_scope(user: User) -> ColumnElement[bool] | None:
+    """Administrators see everything; a manager sees the city, or only their county."""
+    if user.has_role("system_admin"):
+        return true()
+    if user.has_role("manager"):
+        if user.org.county == "市本级":
+            return true()
+        return ProcessInstance.county == user.org.county
+    return None
+
+
+def visible_instances_clause(user: User) -> ColumnElement[bool]:
+    scope = _oversight_scope(user)
+    if scope is not None:
+        return scope
+    org_ids = {r.org_id for r in user.roles} | {user.org_id}
+    employer_orgs = {r.org_id for r in user.roles if r.role in ("employer_hr", "self_managed_admin")}
+    took_part = exists(
+        select(HumanTask.id).where(
+            HumanTask.instance_id == ProcessInstance.id,
+            or_(HumanTask.org_id.in_(org_ids), HumanTask.assignee_id == user.id),
+        )
+    )
+    return or_(
+        ProcessInstance.starter_id == user.id,
+        ProcessInstance.employer_org_id.in_(employer_orgs) if employer_orgs else false(),
+        took_part,
+    )
+
+
+def can_view(user: User, instance: ProcessInstance) -> bool:
+    from app.extensions import db
+
+    return bool(
+        db.session.scalar(
+            select(ProcessInstance.id).where(ProcessInstance.id == instance.id, visible_instances_clause(user))
+        )
+    )
+
+
+def actionable_tasks_clause(user: User) -> ColumnElement[bool]:
+    held = exists(
+        select(UserRole.id).where(
+            UserRole.user_id == user.id, UserRole.role == HumanTask.role, UserRole.org_id == HumanTask.org_id
+        )
+    )
+    return and_(
+        HumanTask.state == "open",
+        or_(HumanTask.assignee_id == user.id, and_(HumanTask.assignee_id.is_(None), held)),
+    )
+
+
+def can_start(user: User, starter_roles: list[str]) -> bool:
+    return bool(user.role_names() & set(starter_roles))
+
+
+def org_by_name(name: str | None) -> Organisation | None:
+    from app.extensions import db
+
+    if not name:
+        return None
+    return db.session.scalar(select(Organisation).where(Organisation.name == name))

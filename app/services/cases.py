@@ -1,0 +1,164 @@
+"""Loading, locking and saving instances; the inbox and message projections.
+
+State, inbox rows, subscriptions and audit events change together in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from app import clock
+from app.engine import Case, EngineError, ReadyTask
+from app.engine.runtime import LIBRARY_VERSION
+from app.extensions import db
+from app.models import Document, HumanTask, MessageSubscription, ProcessInstance, User, UserRole
+from app.services import audit, calendar, certificates, registry
+from app.services.access import org_by_name
+from app.services.errors import NotFound
+
+
+def lock(instance_id: int) -> ProcessInstance:
+    """The instance row, locked for this transaction (FOR UPDATE on PostgreSQL)."""
+    instance = db.session.scalar(
+        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+    )
+    if instance is None:
+        raise NotFound("流程实例不存在")
+    return instance
+
+
+def handler_for(instance: ProcessInstance, actor: User | None):
+    def handle(operation: str, params: dict[str, Any], data: dict[str, Any]) -> Any:
+        if operation == "issue_certificate":
+            return certificates.issue(instance, data, params, actor)
+        raise EngineError(f"未知服务 {operation}")
+
+    return handle
+
+
+def load(instance: ProcessInstance, actor: User | None) -> Case:
+    model = registry.compiled(instance.version)
+    return registry.runtime(handler_for(instance, actor)).restore(model, instance.state)
+
+
+def result_fields(instance: ProcessInstance, data: dict[str, Any]) -> dict[str, Any]:
+    fields = instance.version.meta.get("result_fields") or []
+    return {k: data[k] for k in fields if k in data}
+
+
+def save(instance: ProcessInstance, case: Case, actor: User | None, error: EngineError | None = None) -> None:
+    data = case.data()
+    rt = registry.runtime()
+    instance.state = rt.dump(case)
+    instance.data = result_fields(instance, data)
+    instance.updated_at = clock.now()
+    instance.next_timer_at = case.next_timer_at()
+    instance.library_version = LIBRARY_VERSION
+    instance.serializer_version = instance.state["serializer_version"]
+    if error is not None:
+        instance.status = "error"
+        instance.error_message = str(error)
+        audit.record("engine_error", actor=actor, instance=instance, bpmn_id=error.bpmn_id,
+                     details={"message": str(error)})
+    elif instance.status not in ("suspended", "terminated"):
+        instance.status = case.status()
+        instance.error_message = None
+    if instance.status == "completed" and instance.completed_at is None:
+        instance.completed_at = clock.now()
+        audit.record("instance_completed", actor=actor, instance=instance,
+                     details={"outcome": instance.data.get("outcome")})
+    for step in case.steps:
+        if step.kind not in ("UserTask", "StartEvent") and not step.kind.endswith("Gateway"):
+            audit.record("step_completed", actor=None, instance=instance, bpmn_id=step.bpmn_id,
+                         details={"name": step.name, "kind": step.kind})
+    case.steps.clear()
+    _project_inbox(instance, case, data)
+    _project_messages(instance, case)
+    _attach_documents(instance, data)
+
+
+def _project_inbox(instance: ProcessInstance, case: Case, data: dict[str, Any]) -> None:
+    ready = {t.guid: t for t in case.ready_user_tasks()}
+    open_rows = db.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    ).all()
+    for row in open_rows:
+        if row.task_guid not in ready:
+            row.state = "cancelled"
+            row.completed_at = clock.now()
+            audit.record("task_cancelled", instance=instance, task=row)
+    known = {row.task_guid for row in open_rows}
+    for guid, task in ready.items():
+        if guid not in known:
+            row = _new_task_row(instance, task, data)
+            db.session.add(row)
+            db.session.flush()
+            audit.record("task_created", instance=instance, task=row,
+                         details={"name": row.name, "lane": row.lane, "org_id": row.org_id,
+                                  "assignee_id": row.assignee_id})
+
+
+def _new_task_row(instance: ProcessInstance, task: ReadyTask, data: dict[str, Any]) -> HumanTask:
+    lanes = instance.version.meta.get("lanes", {})
+    mapping = lanes.get(task.lane or "", {})
+    row = HumanTask(
+        instance_id=instance.id,
+        task_guid=task.guid,
+        bpmn_id=task.bpmn_id,
+        name=task.name,
+        lane=task.lane,
+        form_key=task.form,
+        state="open",
+        created_at=clock.now(),
+    )
+    if mapping.get("assign") == "starter":
+        row.assignee_id = instance.starter_id
+        row.role = mapping.get("role")
+        row.org_id = instance.starter.org_id
+    else:
+        org = org_by_name(data.get(mapping.get("org_var", "")))
+        row.org_id = org.id if org else None
+        row.role = _role_in(org.id if org else None, [mapping.get("role"), *mapping.get("alt_roles", [])])
+    if task.due_working_days:
+        row.due_date = calendar.add_working_days(clock.today(), task.due_working_days).date
+    return row
+
+
+def _role_in(org_id: int | None, roles: list[str | None]) -> str | None:
+    candidates = [r for r in roles if r]
+    if org_id is None or not candidates:
+        return candidates[0] if candidates else None
+    held = set(
+        db.session.scalars(select(UserRole.role).where(UserRole.org_id == org_id, UserRole.role.in_(candidates)))
+    )
+    return next((r for r in candidates if r in held), candidates[0])
+
+
+def _project_messages(instance: ProcessInstance, case: Case) -> None:
+    db.session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    for name, bpmn_id in case.waiting_messages():
+        db.session.add(MessageSubscription(instance_id=instance.id, name=name, bpmn_id=bpmn_id))
+
+
+def _attach_documents(instance: ProcessInstance, data: dict[str, Any]) -> None:
+    ids = [v for v in data.get("attachments") or [] if isinstance(v, str)]
+    if ids:
+        db.session.execute(
+            update(Document).where(Document.id.in_(ids), Document.instance_id.is_(None)).values(instance_id=instance.id)
+        )
+
+
+def title_for(meta: dict[str, Any], data: dict[str, Any]) -> str:
+    template = meta.get("title") or meta.get("name", "")
+    try:
+        return template.format_map(defaultdict(str, data))[:200]
+    except (ValueError, KeyError):
+        return meta.get("name", "")[:200]
+
+
+def correction_days() -> int:
+    return int(current_app.config["CORRECTION_WORKING_DAYS"])

@@ -1,0 +1,86 @@
+"""Demo organisations and users (contract §2). Loaded only into an empty database, never in production."""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import Organisation, User, UserRole
+from app.services.auth import hash_password
+
+PASSWORD = "demo-pass-2026"
+CITY_HR = "丽水市人力资源和社会保障局"
+
+# name, kind, county, unit_type, self_managed, competent dept name
+ORGS = [
+    (CITY_HR, "hr_bureau", "市本级", "机关", False, None),
+    ("莲都区人力资源和社会保障局", "hr_bureau", "莲都区", "机关", False, None),
+    ("龙泉市人力资源和社会保障局", "hr_bureau", "龙泉市", "机关", False, None),
+    ("丽水市教育局", "competent_dept", "市本级", "机关", False, None),
+    ("莲都区教育局", "competent_dept", "莲都区", "机关", False, None),
+    ("丽水市经济和信息化局", "competent_dept", "市本级", "机关", False, None),
+    ("莲都区中小学教师中级专业技术职务任职资格评审委员会", "committee", "莲都区", None, False, None),
+    ("丽水市汽车零部件工程技术人员中级专业技术职务任职资格评审委员会", "committee", "市本级", None, False, None),
+    ("龙泉市汽车空调配件行业协会", "association", "龙泉市", "社会组织", False, None),
+    ("丽水市莲都区示范中学", "employer", "莲都区", "事业单位", False, "莲都区教育局"),
+    ("龙泉市安达汽车空调配件有限公司", "employer", "龙泉市", "企业", False, None),
+    ("丽水市农林科学研究院", "employer", "市本级", "事业单位", False, None),
+    ("丽水市莲都区云峰科技有限公司", "employer", "莲都区", "企业", False, None),
+    ("丽水市莲都区人民医院", "self_managed_unit", "莲都区", "事业单位", True, None),
+]
+
+# username, display name, role, organisation
+USERS = [
+    ("admin", "系统管理员", "system_admin", CITY_HR),
+    ("owner", "流程管理员", "process_owner", CITY_HR),
+    ("manager", "监督管理员", "manager", CITY_HR),
+    ("city_hr", "市人社局专技处 王敏", "hr_staff", CITY_HR),
+    ("liandu_hr", "莲都区人社局 李娜", "hr_staff", "莲都区人力资源和社会保障局"),
+    ("longquan_hr", "龙泉市人社局 赵强", "hr_staff", "龙泉市人力资源和社会保障局"),
+    ("city_edu", "市教育局 陈静", "competent_dept", "丽水市教育局"),
+    ("liandu_edu", "莲都区教育局 周伟", "competent_dept", "莲都区教育局"),
+    ("city_eit", "市经信局 吴军", "competent_dept", "丽水市经济和信息化局"),
+    ("edu_office", "莲都区中小学教师中评委办公室", "committee_office",
+     "莲都区中小学教师中级专业技术职务任职资格评审委员会"),
+    ("auto_office", "汽车零部件中评委办公室", "committee_office",
+     "丽水市汽车零部件工程技术人员中级专业技术职务任职资格评审委员会"),
+    ("expert1", "评审专家 郑一", "expert", "莲都区中小学教师中级专业技术职务任职资格评审委员会"),
+    ("expert2", "评审专家 钱二", "expert", "莲都区中小学教师中级专业技术职务任职资格评审委员会"),
+    ("expert3", "评审专家 孙三", "expert", "莲都区中小学教师中级专业技术职务任职资格评审委员会"),
+    ("school_hr", "示范中学人事 冯丽", "employer_hr", "丽水市莲都区示范中学"),
+    ("auto_hr", "安达公司人事 蒋涛", "employer_hr", "龙泉市安达汽车空调配件有限公司"),
+    ("institute_hr", "农林科学研究院人事 韩梅", "employer_hr", "丽水市农林科学研究院"),
+    ("liandu_co_hr", "云峰科技人事 杨帆", "employer_hr", "丽水市莲都区云峰科技有限公司"),
+    ("hospital_admin", "莲都区人民医院职改办", "self_managed_admin", "丽水市莲都区人民医院"),
+    ("teacher1", "周晓岚", "applicant", "丽水市莲都区示范中学"),
+    ("engineer1", "叶海波", "applicant", "龙泉市安达汽车空调配件有限公司"),
+    ("grad_city", "林若溪", "applicant", "丽水市农林科学研究院"),
+    ("grad_liandu", "何俊", "applicant", "丽水市莲都区云峰科技有限公司"),
+    ("doctor1", "潘文静", "applicant", "丽水市莲都区人民医院"),
+]
+
+
+def load_demo_data() -> bool:
+    """Returns False (and does nothing) when users already exist."""
+    if current_app.config.get("APP_ENV") == "production":
+        raise RuntimeError("生产环境不加载演示数据")
+    if db.session.scalar(select(func.count(User.id))):
+        return False
+    orgs: dict[str, Organisation] = {}
+    for name, kind, county, unit_type, self_managed, _dept in ORGS:
+        orgs[name] = Organisation(name=name, kind=kind, county=county, unit_type=unit_type, self_managed=self_managed)
+        db.session.add(orgs[name])
+    db.session.flush()
+    for name, *_rest, dept in ORGS:
+        if dept:
+            orgs[name].competent_dept_id = orgs[dept].id
+    orgs["莲都区人力资源和社会保障局"].parent_id = orgs[CITY_HR].id
+    orgs["龙泉市人力资源和社会保障局"].parent_id = orgs[CITY_HR].id
+    password = hash_password(PASSWORD)
+    for username, display, role, org_name in USERS:
+        user = User(username=username, display_name=display, password_hash=password, org_id=orgs[org_name].id)
+        user.roles.append(UserRole(role=role, org_id=orgs[org_name].id))
+        db.session.add(user)
+    db.session.commit()
+    return True

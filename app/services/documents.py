@@ -1,0 +1,89 @@
+"""Uploaded documents: stored on disk outside task data, referenced by id, access-checked."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from pathlib import Path
+from typing import IO
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import Document, ProcessInstance, User
+from app.services.access import can_view
+from app.services.errors import FormInvalid, NotAllowed, NotFound
+
+ALLOWED = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+}
+
+
+def _path(doc_id: str) -> Path:
+    return Path(current_app.config["DOCUMENT_DIR"]) / doc_id[:2] / doc_id
+
+
+def upload(actor: User, filename: str, stream: IO[bytes]) -> Document:
+    name = Path(filename or "").name.strip()
+    suffix = Path(name).suffix.lower()
+    if not name or suffix not in ALLOWED:
+        raise FormInvalid("文件类型不允许", {"file": ["只接受 PDF、PNG、JPG 文件"]})
+    limit = current_app.config["MAX_UPLOAD_BYTES"]
+    content = stream.read(limit + 1)
+    if len(content) > limit:
+        raise FormInvalid("文件过大", {"file": [f"单个文件不得超过 {limit // (1024 * 1024)} MB"]})
+    if not content:
+        raise FormInvalid("文件为空", {"file": ["文件内容为空"]})
+    content_type, magics = ALLOWED[suffix]
+    if not any(content.startswith(m) for m in magics):
+        raise FormInvalid("文件内容与扩展名不符", {"file": [f"文件不是有效的 {suffix[1:].upper()} 文件"]})
+    doc = Document(
+        id=str(uuid.uuid4()),
+        name=name[:255],
+        size=len(content),
+        content_type=content_type,
+        sha256=hashlib.sha256(content).hexdigest(),
+        uploaded_by_id=actor.id,
+        created_at=clock.now(),
+    )
+    path = _path(doc.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    db.session.add(doc)
+    db.session.commit()
+    return doc
+
+
+def check_owned(actor: User, ids: list[str], instance: ProcessInstance | None = None) -> None:
+    """Attachments must be the actor's own uploads (or already belong to this case)."""
+    if not ids:
+        return
+    docs = {d.id: d for d in db.session.scalars(select(Document).where(Document.id.in_(ids)))}
+    bad = [
+        i for i in ids
+        if i not in docs
+        or not (docs[i].uploaded_by_id == actor.id or (instance is not None and docs[i].instance_id == instance.id))
+    ]
+    if bad:
+        raise FormInvalid("附件无效", {"attachments": ["附件不存在或不属于您：" + "、".join(bad)]})
+
+
+def get(actor: User, doc_id: str) -> tuple[Document, bytes]:
+    doc = db.session.get(Document, doc_id)
+    if doc is None:
+        raise NotFound("文件不存在")
+    allowed = doc.uploaded_by_id == actor.id or (
+        doc.instance_id is not None and can_view(actor, db.session.get(ProcessInstance, doc.instance_id))
+    )
+    if not allowed:
+        raise NotAllowed("您无权查看该文件")
+    return doc, _path(doc.id).read_bytes()
+
+
+def for_instance(instance: ProcessInstance) -> list[Document]:
+    return list(db.session.scalars(select(Document).where(Document.instance_id == instance.id).order_by(Document.created_at)))

@@ -1,0 +1,45 @@
+"""Domain errors. The web layer maps them to pages and status codes in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class NotAuthenticated(DomainError):
+    status, code = 401, "unauthenticated"
+
+
+class NotAllowed(DomainError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(DomainError):
+    status, code = 404, "not_found"
+
+
+class Conflict(DomainError):
+    status, code = 409, "conflict"
+
+
+class TaskAlreadyCompleted(Conflict):
+    code = "task_already_completed"
+
+
+class FormInvalid(DomainError):
+    status, code = 422, "validation_failed"
+
+
+class RuleViolation(DomainError):
+    status, code = 422, "rule_violation"
+
+
+class Throttled(DomainError):
+    status, code = 429, "too_many_requests"

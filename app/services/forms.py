@@ -1,0 +1,265 @@
+"""User-task forms: JSON Schema + UI schema, rendered as WTForms and validated on the server.
+
+The same definition serves the HTML page (a FlaskForm with CSRF) and the API (the JSON
+body is turned into form data and goes through the very same validators).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+from wtforms import Form, validators
+from wtforms.fields import (
+    BooleanField,
+    DateField,
+    Field,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.widgets import FileInput
+
+from app import clock
+from app.services.errors import FormInvalid, NotFound
+
+
+@dataclass
+class FormDefinition:
+    key: str
+    schema: dict[str, Any]
+    ui: dict[str, Any]
+
+    def order(self) -> list[str]:
+        props = list(self.schema.get("properties", {}))
+        wanted = [n for n in self.ui.get("ui:order", []) if n in props]
+        return wanted + [n for n in props if n not in wanted]
+
+
+def load_definition(files: Mapping[str, str], schema_file: str | None, ui_file: str | None) -> FormDefinition:
+    if not schema_file or f"forms/{schema_file}" not in files:
+        raise NotFound(f"表单 {schema_file} 不存在")
+    schema = json.loads(files[f"forms/{schema_file}"])
+    ui = json.loads(files[f"forms/{ui_file}"]) if ui_file and f"forms/{ui_file}" in files else {}
+    return FormDefinition(schema_file.removesuffix(".schema.json"), schema, ui)
+
+
+# -- dynamic options ------------------------------------------------------------------------
+def _choices(prop: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if "oneOf" in prop:
+        return [(str(o["const"]), o.get("title", str(o["const"]))) for o in prop["oneOf"]]
+    if "enum" in prop:
+        names = prop.get("enumNames") or prop["enum"]
+        return [(str(v), str(n)) for v, n in zip(prop["enum"], names, strict=False)]
+    return []
+
+
+def resolved_schema(defn: FormDefinition, task_data: Mapping[str, Any]) -> dict[str, Any]:
+    """The schema as this task offers it: options narrowed and defaults taken from task data."""
+    schema = json.loads(json.dumps(defn.schema))
+    for name, prop in schema.get("properties", {}).items():
+        options = defn.ui.get(name, {}).get("ui:options", {})
+        source = options.get("enumFrom")
+        if source is not None:
+            allowed = [str(v) for v in task_data.get(source) or []]
+            if "oneOf" in prop:
+                prop["oneOf"] = [o for o in prop["oneOf"] if str(o["const"]) in allowed]
+            elif "enum" in prop:
+                prop["enum"] = [v for v in prop["enum"] if str(v) in allowed]
+        default_from = options.get("defaultFrom")
+        if default_from and task_data.get(default_from) is not None:
+            prop["default"] = task_data[default_from]
+    return schema
+
+
+def prefill(defn: FormDefinition, task_data: Mapping[str, Any]) -> dict[str, Any]:
+    schema = resolved_schema(defn, task_data)
+    values: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        if task_data.get(name) is not None:
+            values[name] = task_data[name]
+        elif "default" in prop:
+            values[name] = prop["default"]
+    return values
+
+
+# -- required, including JSON Schema if/then ------------------------------------------------
+def _matches(condition: Mapping[str, Any], raw: Mapping[str, Any]) -> bool:
+    for name, rule in condition.get("properties", {}).items():
+        value = raw.get(name)
+        if "not" in rule and _matches({"properties": {name: rule["not"]}}, raw):
+            return False
+        if "const" in rule and value != rule["const"]:
+            return False
+        if "enum" in rule and value not in rule["enum"]:
+            return False
+    return True
+
+
+def required_fields(schema: Mapping[str, Any], raw: Mapping[str, Any]) -> set[str]:
+    needed = set(schema.get("required", []))
+    for clause in schema.get("allOf", []):
+        if "if" in clause and _matches(clause["if"], raw):
+            needed.update(clause.get("then", {}).get("required", []))
+    return needed
+
+
+# -- fields -----------------------------------------------------------------------------------
+class DocumentListField(Field):
+    """A list of uploaded document ids (the web view uploads files first, then passes ids)."""
+
+    widget = FileInput(multiple=True)
+
+    def process_formdata(self, valuelist):
+        self.data = [str(v).strip() for v in valuelist if isinstance(v, str) and str(v).strip()]
+
+    def _value(self):
+        return ""
+
+
+class NotAfterToday:
+    def __call__(self, form, field):
+        if field.data and field.data > clock.today():
+            raise validators.ValidationError("日期不能晚于今天")
+
+
+def _field(name: str, prop: Mapping[str, Any], ui: Mapping[str, Any], required: bool) -> Field:
+    label = prop.get("title", name)
+    help_text = ui.get("ui:help", "")
+    presence = validators.InputRequired(message="此项为必填项") if required else validators.Optional()
+    kind = prop.get("type")
+    kwargs: dict[str, Any] = {"description": help_text}
+    if kind == "array":
+        checks = [validators.Length(max=prop.get("maxItems", 50), message="附件数量过多")]
+        if required:
+            checks.insert(0, validators.InputRequired(message="请至少上传一个文件"))
+        return DocumentListField(label, checks, **kwargs)
+    choices = _choices(prop)
+    if choices:
+        values = [c[0] for c in choices]
+        chk = [presence, validators.AnyOf(values, message="请选择有效的选项")]
+        cls = RadioField if ui.get("ui:widget") == "radio" else SelectField
+        if cls is SelectField:
+            choices = [("", "请选择")] + choices
+        return cls(label, chk, choices=choices, validate_choice=False, **kwargs)
+    if kind == "string" and prop.get("format") == "date":
+        chk = [presence]
+        if prop.get("x-not-after") == "today":
+            chk.append(NotAfterToday())
+        return DateField(label, chk, format="%Y-%m-%d", **kwargs)
+    if kind in {"integer", "number"}:
+        chk = [presence]
+        if "minimum" in prop or "maximum" in prop:
+            lo, hi = prop.get("minimum"), prop.get("maximum")
+            chk.append(validators.NumberRange(lo, hi, message=_range_message(lo, hi)))
+        cls = IntegerField if kind == "integer" else FloatField
+        return cls(label, chk, **kwargs)
+    if kind == "boolean":
+        return BooleanField(label, [validators.Optional()], **kwargs)
+    chk = [presence]
+    if "minLength" in prop or "maxLength" in prop:
+        lo, hi = prop.get("minLength", -1), prop.get("maxLength", -1)
+        chk.append(validators.Length(lo, hi, message=_length_message(lo, hi)))
+    if "pattern" in prop:
+        chk.append(validators.Regexp(prop["pattern"], message="格式不正确"))
+    cls = TextAreaField if ui.get("ui:widget") == "textarea" else StringField
+    return cls(label, chk, **kwargs)
+
+
+def _range_message(lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"应在 {lo} 到 {hi} 之间"
+    return f"不得小于 {lo}" if lo is not None else f"不得大于 {hi}"
+
+
+def _length_message(lo: int, hi: int) -> str:
+    if lo > 0 and hi > 0:
+        return f"长度应在 {lo} 到 {hi} 个字符之间"
+    return f"长度不得少于 {lo} 个字符" if lo > 0 else f"长度不得超过 {hi} 个字符"
+
+
+def build_form(
+    defn: FormDefinition,
+    task_data: Mapping[str, Any],
+    formdata: MultiDict | None = None,
+    base: type[Form] = Form,
+) -> Form:
+    """A WTForms form for this task; `formdata` None renders it prefilled."""
+    schema = resolved_schema(defn, task_data)
+    raw = {k: formdata.get(k) for k in formdata} if formdata is not None else {}
+    needed = required_fields(schema, raw) if formdata is not None else set(schema.get("required", []))
+
+    class _Form(base):  # type: ignore[misc, valid-type]
+        class Meta(getattr(base, "Meta", object)):  # type: ignore[misc]
+            locales = ("zh",)
+
+    for name in defn.order():
+        prop = schema["properties"][name]
+        setattr(_Form, name, _field(name, prop, defn.ui.get(name, {}), name in needed))
+    if formdata is None:
+        return _Form(data=prefill(defn, task_data))
+    return _Form(formdata=formdata)
+
+
+def clean_data(defn: FormDefinition, form: Form) -> dict[str, Any]:
+    schema = defn.schema
+    out: dict[str, Any] = {}
+    for name in defn.order():
+        value = form[name].data
+        prop = schema["properties"][name]
+        if isinstance(value, date):
+            value = value.isoformat()
+        if value in ("", None) and "default" in prop:
+            value = prop["default"]
+        if value == "":
+            value = None
+        out[name] = value
+    return out
+
+
+def errors_of(form: Form) -> dict[str, list[str]]:
+    return {name: list(errs) for name, errs in form.errors.items() if name != "csrf_token"}
+
+
+def to_formdata(data: Mapping[str, Any]) -> MultiDict:
+    """JSON body → form data, so the API runs the very same validators as the page."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            pairs.extend((key, str(v)) for v in value)
+        elif isinstance(value, bool):
+            if value:
+                pairs.append((key, "y"))
+        elif value is not None:
+            pairs.append((key, str(value)))
+    return MultiDict(pairs)
+
+
+def validate(
+    defn: FormDefinition,
+    task_data: Mapping[str, Any],
+    data: Mapping[str, Any] | MultiDict,
+) -> dict[str, Any]:
+    """Validate submitted data (JSON or form data); return clean JSON values or raise FormInvalid."""
+    if not isinstance(data, Mapping):
+        raise FormInvalid("提交的数据格式不正确", {"data": ["应为对象"]})
+    formdata = data if isinstance(data, MultiDict) else to_formdata(data)
+    unknown = [k for k in formdata if k not in defn.schema.get("properties", {}) and k != "csrf_token"]
+    form = build_form(defn, task_data, formdata)
+    if not form.validate() or unknown:
+        fields = errors_of(form)
+        for name in unknown:
+            fields[name] = ["表单中没有此字段"]
+        raise FormInvalid("表单填写有误，请按提示修改", fields)
+    return clean_data(defn, form)
+
+
+def api_form(defn: FormDefinition, task_data: Mapping[str, Any]) -> dict[str, Any]:
+    return {"key": defn.key, "schema": resolved_schema(defn, task_data), "ui_schema": defn.ui}

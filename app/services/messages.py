@@ -1,0 +1,53 @@
+"""Delivering BPMN messages to the waiting instances they correlate with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.engine import EngineError
+from app.extensions import db
+from app.models import MessageSubscription, ProcessInstance, User
+from app.services import audit, cases
+from app.services.access import can_view
+from app.services.errors import FormInvalid, NotFound
+
+
+def deliver(actor: User, name: str, correlation: dict[str, Any], payload: Any) -> list[int]:
+    if not isinstance(name, str) or not name:
+        raise FormInvalid("消息名称必填", {"name": ["此项为必填项"]})
+    if not isinstance(correlation, dict):
+        raise FormInvalid("关联条件应为对象", {"correlation": ["应为对象"]})
+    candidates = db.session.scalars(
+        select(ProcessInstance)
+        .join(MessageSubscription, MessageSubscription.instance_id == ProcessInstance.id)
+        .where(MessageSubscription.name == name)
+        .distinct()
+    ).all()
+    targets = [
+        inst for inst in candidates
+        if all(inst.data.get(k) == v or (inst.state and _value(inst, k) == v) for k, v in correlation.items())
+        and can_view(actor, inst)
+    ]
+    if not targets:
+        raise NotFound(f"没有等待消息“{name}”且符合关联条件的流程实例")
+    delivered = []
+    for target in targets:
+        instance = cases.lock(target.id)
+        case = cases.load(instance, actor)
+        error = None
+        try:
+            case.deliver(name, payload)
+        except EngineError as exc:
+            error = exc
+        audit.record("message_delivered", actor=actor, instance=instance,
+                     details={"name": name, "correlation": correlation})
+        cases.save(instance, case, actor, error)
+        delivered.append(instance.id)
+    db.session.commit()
+    return delivered
+
+
+def _value(instance: ProcessInstance, key: str) -> Any:
+    return instance.state.get("data", {}).get(key)

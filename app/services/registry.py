@@ -1,0 +1,114 @@
+"""Deployed process models: bundled models are deployed at start-up, each version once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app import clock
+from app.engine import CompiledModel, Runtime, compile_model, read_model_folder
+from app.extensions import db
+from app.models import ProcessVersion, User
+from app.rules.script_helpers import build_helpers
+from app.services import calendar
+from app.services.errors import NotFound
+
+_compiled: dict[int, CompiledModel] = {}
+
+ServiceHandler = Callable[[str, dict[str, Any], dict[str, Any]], Any]
+
+
+def helpers() -> dict[str, Callable[..., Any]]:
+    return build_helpers(calendar.official_calendar(), current_app.config["GRADUATE_BATCH_CUTOFF_DAY"])
+
+
+def runtime(service_handler: ServiceHandler | None = None) -> Runtime:
+    return Runtime(helpers(), service_handler)
+
+
+def compile_files(files: dict[str, str]) -> CompiledModel:
+    rt = runtime()
+    return compile_model(files, rt.helpers, rt.evaluate)
+
+
+def compiled(version: ProcessVersion) -> CompiledModel:
+    model = _compiled.get(version.id)
+    if model is None or model.content_hash != version.content_hash:
+        model = compile_files(dict(version.sources["files"]))
+        _compiled[version.id] = model
+    return model
+
+
+def deploy(files: dict[str, str], actor: User | None = None) -> ProcessVersion:
+    """Store a model version once per content hash; the caller commits."""
+    model = compile_files(files)
+    existing = db.session.scalar(
+        select(ProcessVersion).where(
+            ProcessVersion.process_id == model.process_id, ProcessVersion.content_hash == model.content_hash
+        )
+    )
+    if existing is not None:
+        return existing
+    latest = db.session.scalar(
+        select(func.max(ProcessVersion.version)).where(ProcessVersion.process_id == model.process_id)
+    )
+    version = ProcessVersion(
+        process_id=model.process_id,
+        name=model.name,
+        version=(latest or 0) + 1,
+        plan_year=model.meta.get("plan_year"),
+        content_hash=model.content_hash,
+        sources={"files": files},
+        meta=model.meta,
+        status="published",
+        deployed_at=clock.now(),
+        deployed_by_id=actor.id if actor else None,
+    )
+    db.session.add(version)
+    db.session.flush()
+    _compiled[version.id] = model
+    return version
+
+
+def deploy_bundled() -> list[ProcessVersion]:
+    """Deploy every model folder under bpmn/ whose content is new. Commits."""
+    root = Path(current_app.config["BPMN_DIR"])
+    forms_dir = Path(current_app.config["FORMS_DIR"])
+    versions = [
+        deploy(read_model_folder(folder, forms_dir))
+        for folder in sorted(p for p in root.iterdir() if (p / "model.json").is_file())
+    ]
+    db.session.commit()
+    return versions
+
+
+def latest(process_id: str) -> ProcessVersion:
+    version = db.session.scalar(
+        select(ProcessVersion)
+        .where(ProcessVersion.process_id == process_id, ProcessVersion.status == "published")
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
+    if version is None:
+        raise NotFound(f"流程 {process_id} 不存在或未发布")
+    return version
+
+
+def published() -> list[ProcessVersion]:
+    newest = (
+        select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("v"))
+        .where(ProcessVersion.status == "published")
+        .group_by(ProcessVersion.process_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(ProcessVersion)
+            .join(newest, (ProcessVersion.process_id == newest.c.process_id) & (ProcessVersion.version == newest.c.v))
+            .order_by(ProcessVersion.process_id)
+        )
+    )

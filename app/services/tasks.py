@@ -1,0 +1,140 @@
+"""The inbox and task completion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import clock
+from app.engine import EngineError
+from app.extensions import db
+from app.models import HumanTask, ProcessInstance, User, UserRole
+from app.services import audit, cases, documents, forms
+from app.services.access import actionable_tasks_clause, can_act, can_view
+from app.services.errors import Conflict, DomainError, NotAllowed, NotFound, TaskAlreadyCompleted
+
+
+def open_tasks_for(
+    actor: User, instance_id: int | None = None, process_model: str | None = None, scope: str = "all"
+) -> list[HumanTask]:
+    """scope: all, mine (assigned to or claimed by me), group (unclaimed tasks of my groups)."""
+    query = select(HumanTask).join(ProcessInstance).where(actionable_tasks_clause(actor))
+    if instance_id is not None:
+        query = query.where(HumanTask.instance_id == instance_id)
+    if process_model:
+        query = query.where(ProcessInstance.process_id == process_model)
+    if scope == "mine":
+        query = query.where(or_(HumanTask.assignee_id == actor.id, HumanTask.claimed_by_id == actor.id))
+    elif scope == "group":
+        query = query.where(HumanTask.assignee_id.is_(None), HumanTask.claimed_by_id.is_(None))
+    return list(db.session.scalars(query.order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.id)))
+
+
+def get_task(actor: User, task_id: int) -> HumanTask:
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("任务不存在")
+    if not can_act(actor, task) and not can_view(actor, task.instance):
+        raise NotAllowed("您无权查看该任务")
+    return task
+
+
+def _actionable(actor: User, task_id: int) -> HumanTask:
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("任务不存在")
+    if not can_act(actor, task):
+        raise NotAllowed("该任务不属于您或您所在的机构")
+    if task.state == "completed":
+        raise TaskAlreadyCompleted(f"任务“{task.name}”已由{_who(task.completed_by)}办理完毕")
+    if task.state != "open":
+        raise Conflict(f"任务“{task.name}”已取消（流程已变化）")
+    return task
+
+
+def _who(user: User | None) -> str:
+    return f"{user.display_name}（{user.username}）" if user else "他人"
+
+
+def claim(actor: User, task_id: int) -> HumanTask:
+    task = _actionable(actor, task_id)
+    if task.claimed_by_id not in (None, actor.id):
+        raise Conflict(f"任务已被{_who(task.claimed_by)}认领")
+    task.claimed_by_id = actor.id
+    audit.record("task_claimed", actor=actor, instance=task.instance, task=task)
+    db.session.commit()
+    return task
+
+
+def release(actor: User, task_id: int) -> HumanTask:
+    task = _actionable(actor, task_id)
+    if task.claimed_by_id != actor.id:
+        raise Conflict("只能释放自己认领的任务")
+    task.claimed_by_id = None
+    audit.record("task_released", actor=actor, instance=task.instance, task=task)
+    db.session.commit()
+    return task
+
+
+def task_form(task: HumanTask) -> tuple[forms.FormDefinition, dict[str, Any]]:
+    """The form definition and the task's current data (prefill)."""
+    instance = task.instance
+    meta = instance.version.meta["tasks"].get(task.bpmn_id, {})
+    defn = forms.load_definition(instance.version.sources["files"], meta.get("form"), meta.get("ui"))
+    case = cases.load(instance, None)
+    ready = next((t for t in case.ready_user_tasks() if t.guid == task.task_guid), None)
+    return defn, (ready.data if ready else dict(instance.data))
+
+
+def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
+    task = _actionable(actor, task_id)
+    if task.claimed_by_id not in (None, actor.id):
+        raise Conflict(f"任务已被{_who(task.claimed_by)}认领，不能由您办理")
+    try:
+        instance = cases.lock(task.instance_id)
+        db.session.refresh(task)
+        if task.state != "open":
+            raise TaskAlreadyCompleted(f"任务“{task.name}”已由{_who(task.completed_by)}办理完毕")
+        if instance.status in ("suspended", "terminated"):
+            raise Conflict("流程已挂起或终止，不能办理任务")
+        case = cases.load(instance, actor)
+        ready = next((t for t in case.ready_user_tasks() if t.guid == task.task_guid), None)
+        if ready is None:
+            raise Conflict("任务状态已变化，请刷新后重试")
+        meta = instance.version.meta["tasks"].get(task.bpmn_id, {})
+        defn = forms.load_definition(instance.version.sources["files"], meta.get("form"), meta.get("ui"))
+        clean = forms.validate(defn, ready.data, data)
+        documents.check_owned(actor, clean.get("attachments") or [], instance)
+        error = None
+        try:
+            case.complete(task.task_guid, clean)
+        except EngineError as exc:
+            error = exc
+        task.state = "completed"
+        task.completed_at = clock.now()
+        task.completed_by_id = actor.id
+        task.claimed_by_id = task.claimed_by_id or actor.id
+        audit.record("task_completed", actor=actor, instance=instance, task=task,
+                     details={"name": task.name, "data": clean})
+        cases.save(instance, case, actor, error)
+        db.session.commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("流程已被他人同时修改，请刷新后重试") from exc
+    except DomainError:
+        db.session.rollback()
+        raise
+    return instance
+
+
+def candidates(task: HumanTask) -> list[str]:
+    if task.assignee_id is not None:
+        return [task.assignee.username] if task.assignee else []
+    rows = db.session.scalars(
+        select(User.username).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == task.role, UserRole.org_id == task.org_id, User.active.is_(True))
+        .order_by(User.username)
+    )
+    return list(rows)

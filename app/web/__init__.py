@@ -1,0 +1,1 @@
+"""HTTP only: blueprints, view functions, WTForms glue, JSON API."""

@@ -1,0 +1,314 @@
+"""REST API v1 (contract §3). JSON in and out; the same services as the HTML pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, current_app, g, jsonify, request
+
+from app import clock
+from app.extensions import csrf
+from app.models import HumanTask, ProcessInstance, ProcessVersion, User
+from app.services import auth, ce, documents, instances, messages, registry, rules, tasks, timers
+from app.services import calendar as calendar_service
+from app.services import clock as clock_service
+from app.services.access import can_start
+from app.services.errors import DomainError, FormInvalid, NotAuthenticated
+from app.web.openapi import spec
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+
+def api_user(view: Callable) -> Callable:
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            raise NotAuthenticated("缺少访问令牌（Authorization: Bearer …）")
+        user = auth.user_for_token(header.removeprefix("Bearer ").strip())
+        if user is None:
+            raise NotAuthenticated("访问令牌无效或已过期")
+        g.api_user = user
+        return view(user, *args, **kwargs)
+
+    return wrapper
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None:
+        raise DomainError("请求体应为 JSON")
+    if not isinstance(data, dict):
+        raise FormInvalid("请求体应为 JSON 对象", {"body": ["应为对象"]})
+    return data
+
+
+def int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise FormInvalid("参数有误", {name: ["应为整数"]}) from exc
+
+
+def iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# -- serialisers ------------------------------------------------------------------------------
+def user_json(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "roles": sorted(user.role_names()),
+        "organisation": {"id": user.org.id, "name": user.org.name, "county": user.org.county, "kind": user.org.kind},
+    }
+
+
+def task_json(task: HumanTask, user: User, detail: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": task.id,
+        "instance_id": task.instance_id,
+        "process_model": task.instance.process_id,
+        "bpmn_id": task.bpmn_id,
+        "name": task.name,
+        "lane": task.lane,
+        "organisation": task.org.name if task.org else None,
+        "assignee": (task.claimed_by or task.assignee).username if (task.claimed_by or task.assignee) else None,
+        "state": task.state,
+        "due_date": iso(task.due_date),
+        "created_at": iso(task.created_at),
+    }
+    if detail:
+        defn, data = tasks.task_form(task)
+        from app.services import forms
+
+        out["form"] = forms.api_form(defn, data)
+        out["data"] = forms.prefill(defn, data)
+        out["case"] = task.instance.data
+        if user.has_role("system_admin", "manager"):
+            out["candidates"] = tasks.candidates(task)
+    return out
+
+
+def instance_json(instance: ProcessInstance) -> dict[str, Any]:
+    return {
+        "id": instance.id,
+        "process_model": instance.process_id,
+        "version": instance.version.version,
+        "title": instance.title,
+        "status": instance.status,
+        "data": instance.data,
+        "open_tasks": [
+            {"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "organisation": t.org.name if t.org else None,
+             "due_date": iso(t.due_date)}
+            for t in instances.open_tasks(instance)
+        ],
+        "error": instance.error_message,
+        "created_at": iso(instance.created_at),
+        "completed_at": iso(instance.completed_at),
+        "library_version": instance.library_version,
+    }
+
+
+def model_json(version: ProcessVersion) -> dict[str, Any]:
+    return {"id": version.process_id, "name": version.name, "version": version.version,
+            "plan_year": version.plan_year, "description": version.meta.get("description")}
+
+
+# -- endpoints --------------------------------------------------------------------------------
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(spec())
+
+
+@bp.post("/auth/token")
+def token():
+    data = body()
+    user = auth.authenticate(str(data.get("username") or ""), str(data.get("password") or ""), request.remote_addr)
+    value, row = auth.issue_token(user)
+    return jsonify({"token": value, "expires_at": iso(row.expires_at)})
+
+
+@bp.get("/me")
+@api_user
+def me(user: User):
+    return jsonify(user_json(user))
+
+
+@bp.get("/process-models")
+@api_user
+def process_models(user: User):
+    return jsonify([model_json(v) for v in registry.published()])
+
+
+@bp.get("/process-models/<process_id>")
+@api_user
+def process_model(user: User, process_id: str):
+    version = registry.latest(process_id)
+    out = model_json(version)
+    out["may_start"] = can_start(user, version.meta.get("starter_roles", []))
+    defn = instances.start_form(version)
+    if out["may_start"] and defn is not None:
+        out["start_form"] = {"schema": defn.schema, "ui_schema": defn.ui}
+    return jsonify(out)
+
+
+@bp.post("/process-models/validate")
+@api_user
+def validate_model(user: User):
+    from app.services import modeling
+
+    files = {f.filename: f.read() for f in request.files.getlist("files") or request.files.values()}
+    return jsonify(modeling.validate_upload(user, files))
+
+
+@bp.post("/process-instances")
+@api_user
+def start(user: User):
+    data = body()
+    if not data.get("process_model"):
+        raise FormInvalid("缺少流程编号", {"process_model": ["此项为必填项"]})
+    instance = instances.start_instance(user, str(data["process_model"]), data.get("data") or {})
+    return jsonify(instance_json(instance)), 201
+
+
+@bp.get("/process-instances")
+@api_user
+def list_instances(user: User):
+    page = instances.list_instances(
+        user, request.args.get("process_model") or None, request.args.get("status") or None, int_arg("page", 1)
+    )
+    return jsonify({"items": [instance_json(i) for i in page.items], "total": page.total, "page": page.page,
+                    "per_page": page.per_page})
+
+
+@bp.get("/process-instances/<int:instance_id>")
+@api_user
+def get_instance(user: User, instance_id: int):
+    return jsonify(instance_json(instances.get_instance(user, instance_id)))
+
+
+@bp.get("/process-instances/<int:instance_id>/events")
+@api_user
+def instance_events(user: User, instance_id: int):
+    return jsonify([
+        {"id": e.id, "at": iso(e.at), "type": e.type, "actor": e.actor.username if e.actor else None,
+         "task": e.bpmn_id, "details": e.details}
+        for e in instances.events(user, instance_id)
+    ])
+
+
+@bp.get("/tasks")
+@api_user
+def list_tasks(user: User):
+    instance_id = int_arg("instance_id", 0) or None
+    rows = tasks.open_tasks_for(user, instance_id, request.args.get("process_model") or None)
+    return jsonify([task_json(t, user) for t in rows])
+
+
+@bp.get("/tasks/<int:task_id>")
+@api_user
+def get_task(user: User, task_id: int):
+    return jsonify(task_json(tasks.get_task(user, task_id), user, detail=True))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@api_user
+def claim(user: User, task_id: int):
+    return jsonify(task_json(tasks.claim(user, task_id), user))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@api_user
+def release(user: User, task_id: int):
+    return jsonify(task_json(tasks.release(user, task_id), user))
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@api_user
+def complete(user: User, task_id: int):
+    data = body().get("data", {})
+    instance = tasks.complete_task(user, task_id, data)
+    out = instance_json(instance)
+    out["instance"] = instance_json(instance)
+    return jsonify(out)
+
+
+@bp.post("/messages")
+@api_user
+def deliver(user: User):
+    data = body()
+    delivered = messages.deliver(user, data.get("name"), data.get("correlation") or {}, data.get("payload"))
+    return jsonify({"delivered_to": delivered}), 202
+
+
+@bp.post("/rules/<rule_id>/evaluate")
+@api_user
+def evaluate_rule(user: User, rule_id: str):
+    return jsonify({"outputs": rules.evaluate(rule_id, body().get("inputs"))})
+
+
+@bp.get("/calendar/add-working-days")
+@api_user
+def add_working_days(user: User):
+    try:
+        start_date = date.fromisoformat(request.args.get("date", ""))
+    except ValueError as exc:
+        raise FormInvalid("日期格式应为 YYYY-MM-DD", {"date": ["日期格式应为 YYYY-MM-DD"]}) from exc
+    days = int_arg("days", 0)
+    if abs(days) > 3650:
+        raise FormInvalid("天数过大", {"days": ["绝对值不得超过 3650"]})
+    result = calendar_service.add_working_days(start_date, days)
+    return jsonify({"date": result.date.isoformat(), "provisional": result.provisional})
+
+
+@bp.get("/clock")
+@api_user
+def get_clock(user: User):
+    return jsonify({"now": clock.now().isoformat(), "local": clock.to_local(clock.now()).isoformat(),
+                    "overridden": clock.override() is not None,
+                    "override_enabled": bool(current_app.config.get("CLOCK_OVERRIDE"))})
+
+
+@bp.put("/clock")
+@api_user
+def set_clock(user: User):
+    value = body().get("now")
+    try:
+        instant = clock.parse_instant(value) if value else None
+    except (TypeError, ValueError) as exc:
+        raise FormInvalid("时间格式应为 ISO 8601", {"now": ["时间格式应为 ISO 8601，如 2022-08-10T09:00:00+08:00"]}) from exc
+    now = clock_service.set_clock(user, instant)
+    return jsonify({"now": now.isoformat(), "local": clock.to_local(now).isoformat(), "overridden": instant is not None})
+
+
+@bp.post("/timers/run")
+@api_user
+def run_timers(user: User):
+    return jsonify({"fired": timers.run_as(user)})
+
+
+@bp.put("/ce-records")
+@api_user
+def ce_records(user: User):
+    data = request.get_json(silent=True)
+    if data is None:
+        raise DomainError("请求体应为 JSON")
+    return jsonify({"upserted": ce.upsert(user, data)})
+
+
+@bp.post("/documents")
+@api_user
+def upload(user: User):
+    file = request.files.get("file")
+    if file is None:
+        raise FormInvalid("缺少文件", {"file": ["请上传文件（multipart 字段 file）"]})
+    doc = documents.upload(user, file.filename or "", file.stream)
+    return jsonify({"id": doc.id, "name": doc.name, "size": doc.size, "content_type": doc.content_type}), 201

@@ -1,0 +1,99 @@
+"""The OpenAPI description of API v1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _op(summary: str, responses: dict[int, str], body: dict | None = None, params: list | None = None,
+        auth: bool = True, multipart: bool = False) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {}}
+    for code, desc in responses.items():
+        entry: dict[str, Any] = {"description": desc}
+        entry["content"] = {"application/json": {"schema": ERROR if code >= 400 else {"type": ["object", "array"]}}}
+        op["responses"][str(code)] = entry
+    if body is not None:
+        kind = "multipart/form-data" if multipart else "application/json"
+        op["requestBody"] = {"required": True, "content": {kind: {"schema": body}}}
+    if params:
+        op["parameters"] = params
+    if not auth:
+        op["security"] = []
+    return op
+
+
+def _q(name: str, kind: str = "string", where: str = "query", required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required or where == "path", "schema": {"type": kind}}
+
+
+STD = {401: "未登录或令牌无效", 403: "没有权限", 404: "不存在"}
+
+
+def spec() -> dict[str, Any]:
+    obj = {"type": "object"}
+    paths = {
+        "/api/v1/auth/token": {"post": _op("获取访问令牌", {200: "令牌", 401: "用户名或密码错误", 429: "登录失败次数过多"},
+                                           {"type": "object", "required": ["username", "password"],
+                                            "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
+                                           auth=False)},
+        "/api/v1/me": {"get": _op("当前用户", {200: "用户", 401: STD[401]})},
+        "/api/v1/process-models": {"get": _op("已发布的流程模型", {200: "列表", 401: STD[401]})},
+        "/api/v1/process-models/{id}": {"get": _op("流程模型及发起表单", {200: "模型", **STD}, params=[_q("id", where="path")])},
+        "/api/v1/process-models/validate": {"post": _op("校验流程模型（不发布）", {200: "结果", 401: STD[401], 403: STD[403], 422: "文件不合法"},
+                                                    {"type": "object", "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}}},
+                                                    multipart=True)},
+        "/api/v1/process-instances": {
+            "post": _op("发起流程", {201: "实例", **STD, 422: "表单校验失败"},
+                        {"type": "object", "required": ["process_model"],
+                         "properties": {"process_model": {"type": "string"}, "data": obj}}),
+            "get": _op("我可见的流程实例", {200: "分页列表", 401: STD[401], 422: "参数有误"},
+                       params=[_q("process_model"), _q("status"), _q("page", "integer")]),
+        },
+        "/api/v1/process-instances/{id}": {"get": _op("流程实例", {200: "实例", **STD}, params=[_q("id", "integer", "path")])},
+        "/api/v1/process-instances/{id}/events": {"get": _op("审计记录", {200: "事件列表", **STD}, params=[_q("id", "integer", "path")])},
+        "/api/v1/tasks": {"get": _op("我可办理的待办任务", {200: "任务列表", 401: STD[401]},
+                                     params=[_q("instance_id", "integer"), _q("process_model")])},
+        "/api/v1/tasks/{id}": {"get": _op("任务及其表单", {200: "任务", **STD}, params=[_q("id", "integer", "path")])},
+        "/api/v1/tasks/{id}/claim": {"post": _op("认领任务", {200: "任务", **STD, 409: "已被他人认领或已办结"}, params=[_q("id", "integer", "path")])},
+        "/api/v1/tasks/{id}/release": {"post": _op("释放任务", {200: "任务", **STD, 409: "冲突"}, params=[_q("id", "integer", "path")])},
+        "/api/v1/tasks/{id}/complete": {"post": _op("办理任务", {200: "实例及新的待办", **STD, 409: "已办结或被他人认领", 422: "表单校验失败"},
+                                                    {"type": "object", "properties": {"data": obj}}, params=[_q("id", "integer", "path")])},
+        "/api/v1/messages": {"post": _op("投递 BPMN 消息", {202: "已投递", **STD, 422: "参数有误"},
+                                         {"type": "object", "required": ["name"],
+                                          "properties": {"name": {"type": "string"}, "correlation": obj, "payload": {}}})},
+        "/api/v1/rules/{rule_id}/evaluate": {"post": _op("计算规则", {200: "输出", **STD, 422: "输入有误"},
+                                                          {"type": "object", "properties": {"inputs": obj}},
+                                                          params=[_q("rule_id", where="path")])},
+        "/api/v1/calendar/add-working-days": {"get": _op("工作日计算", {200: "日期", 401: STD[401], 422: "参数有误"},
+                                                          params=[_q("date", required=True), _q("days", "integer", required=True)])},
+        "/api/v1/clock": {
+            "get": _op("系统时钟", {200: "时钟", 401: STD[401]}),
+            "put": _op("设置系统时钟（仅管理员，仅 CLOCK_OVERRIDE=1）", {200: "时钟", 401: STD[401], 403: STD[403], 422: "格式有误"},
+                       {"type": "object", "properties": {"now": {"type": ["string", "null"]}}}),
+        },
+        "/api/v1/timers/run": {"post": _op("触发到期定时器（管理员）", {200: "触发数", 401: STD[401], 403: STD[403]})},
+        "/api/v1/ce-records": {"put": _op("登记继续教育学时", {200: "条数", 401: STD[401], 403: STD[403], 422: "数据有误"},
+                                          {"type": "array", "items": {"type": "object", "properties": {
+                                              "username": {"type": "string"}, "year": {"type": "integer"},
+                                              "professional": {"type": "integer"}, "public": {"type": "integer"},
+                                              "general_public": {"type": "integer"}}}})},
+        "/api/v1/documents": {"post": _op("上传文件", {201: "文件", 401: STD[401], 413: "过大", 422: "类型不允许"},
+                                          {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+                                          multipart=True)},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "丽水市职称评审工作流 API", "version": "1.0.0"},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                               "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}}}},
+        },
+    }

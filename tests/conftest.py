@@ -1,0 +1,83 @@
+"""Shared fixtures: an app on a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+
+from app import clock, create_app
+from app.config import TestConfig
+from app.extensions import db
+
+TABLES = ["event", "message_subscription", "human_task", "certificate", "document", "ce_record",
+          "process_instance", "process_version", "api_token", "login_attempt", "user_role", "user_account",
+          "organisation", "calendar_day", "calendar_year", "app_setting"]
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    base = tmp_path_factory.mktemp("app")
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{base / 'test.sqlite3'}"
+    application = create_app(TestConfig)
+    application.config.update(
+        SQLALCHEMY_DATABASE_URI=__import__("app.config", fromlist=["database_url"]).database_url(url),
+        DOCUMENT_DIR=str(base / "documents"),
+    )
+    with application.app_context():
+        from app.services.bootstrap import upgrade_database
+
+        upgrade_database()
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _wipe() -> None:
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    else:
+        for table in TABLES:
+            db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
+
+
+@pytest.fixture()
+def ctx(app):
+    """A clean database with the calendar, bundled models and demo data."""
+    from app.services import calendar, demo, registry
+
+    with app.app_context():
+        _wipe()
+        registry._compiled.clear()
+        calendar.invalidate()
+        calendar.seed_from_chinese_calendar()
+        registry.deploy_bundled()
+        demo.load_demo_data()
+        yield app
+        db.session.rollback()
+        clock.set_override(None)
+        db.session.remove()
+
+
+@pytest.fixture()
+def set_clock():
+    def _set(value: str) -> None:
+        clock.set_override(datetime.fromisoformat(value))
+
+    yield _set
+    clock.set_override(None)
+
+
+@pytest.fixture()
+def user(ctx):
+    from sqlalchemy import select
+
+    from app.models import User
+
+    def _get(username: str) -> User:
+        return db.session.scalar(select(User).where(User.username == username))
+
+    return _get
