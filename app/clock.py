@@ -8,7 +8,7 @@ training scenarios and tests are repeatable.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -20,12 +20,12 @@ def now() -> datetime:
     """Aware UTC datetime."""
     if _override is not None:
         return _override
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def wall_now() -> datetime:
     """Real time, never overridden: for security (token expiry, login throttling), not deadlines."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today() -> date:
@@ -37,7 +37,7 @@ def set_override(value: datetime | None) -> None:
     global _override
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
-    _override = value.astimezone(timezone.utc) if value is not None else None
+    _override = value.astimezone(UTC) if value is not None else None
 
 
 def override() -> datetime | None:
@@ -51,7 +51,7 @@ def local_midnight(day: date) -> datetime:
 
 def to_local(value: datetime) -> datetime:
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(SHANGHAI)
 
 

@@ -112,15 +112,15 @@ class _Validator:
     def add(self, element_id: str, message: str, file: str | None = None) -> None:
         self.problems.append(Problem(file if file is not None else self.bpmn_file, element_id, message))
 
-    def check_expression(self, element_id: str, source: str | None, what: str) -> None:
+    def check_expression(self, element_id: str, source: str | None, what: str, file: str | None = None) -> None:
         if not source or not source.strip():
             return
         try:
             compile_expression(source)
         except ScriptRejected as exc:
-            self.add(element_id, f"{what}不符合受限环境要求：{exc}")
+            self.add(element_id, f"{what}不符合受限环境要求：{exc}", file)
         except SyntaxError as exc:
-            self.add(element_id, f"{what}语法错误：{exc.msg}")
+            self.add(element_id, f"{what}语法错误：{exc.msg}", file)
 
     def check_script(self, element_id: str, source: str | None, what: str = "脚本") -> None:
         if not source or not source.strip():
@@ -254,9 +254,10 @@ def _check_specs(v: _Validator, specs: Iterable[Any], meta: Mapping[str, Any]) -
 
 
 def _check_decision(v: _Validator, table: Any) -> None:
-    file = next((n for n in v.files if n.endswith(".dmn")), "")
+    dmn_files = [n for n in v.files if n.endswith(".dmn")]
+    file = next((n for n in dmn_files if f'id="{table.id}"' in v.files[n]), dmn_files[0] if dmn_files else "")
     for inp in table.inputs:
-        v.check_expression(table.id, inp.expression, f"决策输入 {inp.label or inp.name} ")
+        v.check_expression(table.id, inp.expression, f"决策输入 {inp.label or inp.name} ", file)
     for rule in table.rules:
         for entry in rule.inputEntries:
             for lhs in entry.lhs:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
-from datetime import datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -46,7 +46,7 @@ class _ClockDatetime(datetime):
     @classmethod
     def now(cls, tz=None):  # type: ignore[override]
         current = clock.now() + _TIMER_TICK
-        return current.astimezone(tz) if tz else current.astimezone(timezone.utc).replace(tzinfo=None)
+        return current.astimezone(tz) if tz else current.astimezone(UTC).replace(tzinfo=None)
 
 
 _timer_module.datetime = _ClockDatetime

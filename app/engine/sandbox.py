@@ -30,10 +30,7 @@ class ScriptRejected(Exception):
     """Code a diagram author wrote that the restricted compiler refuses."""
 
 
-_SAFE_BUILTIN_NAMES = (
-    "abs all any bool dict divmod enumerate filter float int isinstance len list map max min "
-    "range reversed round set sorted str sum tuple zip"
-).split()
+_SAFE_BUILTIN_NAMES = ["abs", "all", "any", "bool", "dict", "divmod", "enumerate", "filter", "float", "int", "isinstance", "len", "list", "map", "max", "min", "range", "reversed", "round", "set", "sorted", "str", "sum", "tuple", "zip"]
 _SAFE_EXCEPTIONS = ("Exception", "ValueError", "KeyError", "TypeError", "IndexError", "ZeroDivisionError")
 
 _INPLACE = {

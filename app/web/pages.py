@@ -38,6 +38,7 @@ FIELD_LABELS = {
     "approved_level": "确认级别",
     "certificate_no": "证书编号",
     "opinion": "审核意见",
+    "attachments": "证明材料",
 }
 OUTCOME_LABELS = {"approved": "通过", "rejected": "未通过", "lapsed": "已失效"}
 STATUS_LABELS = {
@@ -69,6 +70,8 @@ def show_value(key: str, value: Any) -> str:
         return "—"
     if key == "outcome":
         return OUTCOME_LABELS.get(str(value), str(value))
+    if key == "attachments" and isinstance(value, (list, tuple)):
+        return f"{len(value)} 份（见材料）"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, (list, tuple)):

@@ -3,22 +3,18 @@ a recording certificate service, a frozen clock and a driver that round-trips th
 state after every step."""
 
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 
+import chinese_calendar
 import pytest
 
+from app import clock
+from app.engine import Case, CompiledModel, Runtime, compile_model, read_model_folder
+from app.rules.script_helpers import build_helpers
+from app.rules.workdays import OfficialCalendar, exceptions_from
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import chinese_calendar  # noqa: E402
-
-from app import clock  # noqa: E402
-from app.engine import Case, CompiledModel, Runtime, compile_model, read_model_folder  # noqa: E402
-from app.rules.script_helpers import build_helpers  # noqa: E402
-from app.rules.workdays import OfficialCalendar, exceptions_from  # noqa: E402
 
 MODEL_DIR = ROOT / "bpmn" / "graduate_initial_determination"
 FORMS_DIR = ROOT / "forms"

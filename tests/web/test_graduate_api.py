@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from api_client import Api
 
 START = {
