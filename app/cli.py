@@ -70,4 +70,6 @@ def register(app: Flask) -> None:
         host = os.environ.get("HOST", "127.0.0.1")
         port = int(os.environ.get("PORT", "5000"))
         click.echo(f"准备用时 {time.monotonic() - started:.1f} 秒；服务地址 http://{host}:{port}/")
-        app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -16,8 +16,8 @@ class ProcessVersion(db.Model):
 
     __tablename__ = "process_version"
     __table_args__ = (
-        UniqueConstraint("process_id", "content_hash"),
-        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "content_hash", name="uq_process_version_process_id_content_hash"),
+        UniqueConstraint("process_id", "version", name="uq_process_version_process_id_version"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
