@@ -5,6 +5,7 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from app import clock
 from app.engine import ModelInvalid, ScriptRejected
 from app.engine.sandbox import BUILTINS, RestrictedEnvironment, compile_expression, compile_script
 
@@ -281,9 +282,6 @@ def test_compile_model_refuses_a_decision_cell(compile_files, bundled_files, old
 
 
 def test_allowed_code_in_a_script_task_compiles_and_runs(compile_files, bundled_files, runtime, p09):
-    from app import clock
-    from app.engine import Runtime
-
     script = (
         "submitted_on = today()\n"
         "months_pre_degree = months_pre_degree or 0\n"
@@ -294,7 +292,7 @@ def test_allowed_code_in_a_script_task_compiles_and_runs(compile_files, bundled_
     )
     model = compile_files(_replace_script(bundled_files, "Task_register", script))
     clock.set_override(clock.parse_instant("2022-07-15T10:00:00+08:00"))
-    case = Runtime(runtime.helpers).start(model, p09(attachments=["毕业证.pdf", "照片.jpg"]))
+    case = runtime.start(model, p09(attachments=["毕业证.pdf", "照片.jpg"]))
     data = case.data()
     assert data["checked"] == ["毕业证.pdf"]
     assert data["summary"] == {"months": 36, "batch": "2022-08"}
