@@ -31,7 +31,6 @@ from app.engine.loader import CompiledModel
 from app.engine.sandbox import RestrictedEnvironment, RestrictedScriptEngine
 
 LIBRARY_VERSION = SpiffWorkflow.__version__ if hasattr(SpiffWorkflow, "__version__") else "3.2.0"
-MAX_TREE_DEPTH_WARNING = 800
 
 
 # The library fires a timer only when its instant is strictly before "now"; reading the
@@ -150,9 +149,6 @@ class Case:
             if isinstance(event, MessageEventDefinition) and isinstance(task.task_spec, CatchingEvent):
                 found.append((event.name, task.task_spec.bpmn_id))
         return found
-
-    def depth_warning(self) -> bool:
-        return self.workflow.depth if hasattr(self.workflow, "depth") and self.workflow.depth > MAX_TREE_DEPTH_WARNING else False
 
     # -- acting --------------------------------------------------------------------------
     def run(self) -> None:

@@ -237,8 +237,7 @@ def complete(user: User, task_id: int):
     data = body().get("data", {})
     instance = tasks.complete_task(user, task_id, data)
     out = instance_json(instance)
-    out["instance"] = instance_json(instance)
-    return jsonify(out)
+    return jsonify({**out, "instance": out})
 
 
 @bp.post("/messages")
