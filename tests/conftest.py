@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 from datetime import datetime
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import clock, create_app
@@ -17,11 +19,24 @@ TABLES = ["event", "message_subscription", "human_task", "certificate", "documen
           "organisation", "calendar_day", "calendar_year", "app_setting"]
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in a fresh context, as in production.
+
+    Tests hold an app context open (the ``ctx`` fixture); Flask would reuse it for every request
+    made meanwhile, so ``g`` (Flask-Login's current user, Flask-WTF's CSRF token) would leak from
+    one request, and one user, to the next.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     base = tmp_path_factory.mktemp("app")
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{base / 'test.sqlite3'}"
     application = create_app(TestConfig)
+    application.test_client_class = IsolatedClient
     application.config.update(
         SQLALCHEMY_DATABASE_URI=__import__("app.config", fromlist=["database_url"]).database_url(url),
         DOCUMENT_DIR=str(base / "documents"),

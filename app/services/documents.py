@@ -59,6 +59,20 @@ def upload(actor: User, filename: str, stream: IO[bytes]) -> Document:
     return doc
 
 
+def discard(actor: User, ids: list[str]) -> int:
+    """Delete the actor's own uploads that no case refers to (a form that failed validation)."""
+    if not ids:
+        return 0
+    docs = list(db.session.scalars(select(Document).where(
+        Document.id.in_(ids), Document.uploaded_by_id == actor.id, Document.instance_id.is_(None))))
+    for doc in docs:
+        db.session.delete(doc)
+    db.session.commit()
+    for doc in docs:
+        _path(doc.id).unlink(missing_ok=True)
+    return len(docs)
+
+
 def check_owned(actor: User, ids: list[str], instance: ProcessInstance | None = None) -> None:
     """Attachments must be the actor's own uploads (or already belong to this case)."""
     if not ids:

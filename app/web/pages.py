@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from app import clock
+from app.extensions import db
 from app.services import documents, forms, instances, registry, tasks
 from app.services.access import can_act
 from app.services.errors import FormInvalid
@@ -115,9 +117,14 @@ def _attach_errors(form, fields: dict[str, list[str]]) -> list[str]:
     return other
 
 
-def _with_uploads(form) -> MultiDict:
-    """request.form plus the ids of files uploaded for every document field."""
+def _with_uploads(form) -> tuple[MultiDict, list[str], dict[str, list[str]]]:
+    """request.form plus the ids of the files uploaded for every document field.
+
+    Returns the data, the ids stored by this request and, per field, the files refused.
+    """
     data = request.form.copy()
+    stored: list[str] = []
+    refused: dict[str, list[str]] = {}
     for name, field in form._fields.items():
         if not isinstance(field, forms.DocumentListField):
             continue
@@ -127,9 +134,35 @@ def _with_uploads(form) -> MultiDict:
             try:
                 doc = documents.upload(current_user, storage.filename, storage.stream)
             except FormInvalid as exc:
-                raise FormInvalid(exc.message, {name: [f"{storage.filename}：{m}" for errs in exc.fields.values() for m in errs]}) from exc
+                refused.setdefault(name, []).extend(
+                    f"{storage.filename}：{m}" for errs in exc.fields.values() for m in errs)
+                continue
+            stored.append(doc.id)
             data.add(name, doc.id)
-    return data
+    return data, stored, refused
+
+
+def _submit(form, defn, base: dict[str, Any], action: Callable[[MultiDict], Any]) -> Any:
+    """Store the uploads, then run the action; on any form error report every field at once and
+    discard this request's uploads (the browser cannot keep chosen files across a re-render)."""
+    data, stored, refused = _with_uploads(form)
+    try:
+        if refused:
+            fields = {name: list(errs) for name, errs in refused.items()}
+            try:
+                if defn is not None:
+                    forms.validate(defn, base, data)
+            except FormInvalid as exc:
+                for name, errs in exc.fields.items():
+                    fields.setdefault(name, []).extend(errs)
+            raise FormInvalid("表单填写有误，请按提示修改", fields)
+        return action(data)
+    except FormInvalid as exc:
+        db.session.rollback()
+        documents.discard(current_user, stored)
+        if stored or refused:
+            exc.message += "；附件请重新选择上传"
+        raise
 
 
 def _case_context(instance) -> dict[str, Any]:
@@ -201,7 +234,7 @@ def task(task_id: int):
         return _render_task(task, forms.build_form(defn, data, base=FlaskForm), defn=defn)
     form = forms.build_form(defn, data, formdata=request.form, base=FlaskForm)
     try:
-        instance = tasks.complete_task(current_user, task_id, _with_uploads(form))
+        instance = _submit(form, defn, data, lambda submitted: tasks.complete_task(current_user, task_id, submitted))
     except FormInvalid as exc:
         task = tasks.get_task(current_user, task_id)  # session was rolled back
         form = forms.build_form(defn, data, formdata=request.form, base=FlaskForm)
@@ -229,7 +262,8 @@ def start(process_id: str):
         return render_template("pages/start.html", version=version, form=form, title=title, form_errors=[])
     form = forms.build_form(defn, {}, formdata=request.form, base=FlaskForm) if defn else FlaskForm()
     try:
-        instance = instances.start_instance(current_user, process_id, _with_uploads(form))
+        instance = _submit(form, defn, {},
+                           lambda submitted: instances.start_instance(current_user, process_id, submitted))
     except FormInvalid as exc:
         form = forms.build_form(defn, {}, formdata=request.form, base=FlaskForm) if defn else FlaskForm()
         other = _attach_errors(form, exc.fields)
