@@ -1,9 +1,12 @@
 """Flask extensions, created unbound; importing this module opens nothing."""
 
+import sqlite3
+
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING = {
@@ -22,3 +25,26 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+# -- SQLite: real transactions ---------------------------------------------------------------
+# pysqlite opens a transaction only before the first write, so the reads before it see other
+# writers' commits and "SELECT ... FOR UPDATE" protects nothing. Take transactions from the
+# driver and begin them ourselves (SQLAlchemy's documented recipe); WAL lets readers run
+# alongside the one writer; cases.lock() takes the write lock explicitly.
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.execute("PRAGMA journal_mode = WAL")  # ignored ('memory') for in-memory databases
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import clock, create_app
-from app.config import TestConfig
+from app.config import TestConfig, database_url
 from app.extensions import db
 
 TABLES = ["event", "message_subscription", "human_task", "certificate", "document", "ce_record",
@@ -35,12 +35,14 @@ class IsolatedClient(FlaskClient):
 def app(tmp_path_factory):
     base = tmp_path_factory.mktemp("app")
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{base / 'test.sqlite3'}"
-    application = create_app(TestConfig)
+
+    class Config(TestConfig):
+        # Before create_app: Flask-SQLAlchemy makes its engine in init_app.
+        SQLALCHEMY_DATABASE_URI = database_url(url)
+        DOCUMENT_DIR = str(base / "documents")
+
+    application = create_app(Config)
     application.test_client_class = IsolatedClient
-    application.config.update(
-        SQLALCHEMY_DATABASE_URI=__import__("app.config", fromlist=["database_url"]).database_url(url),
-        DOCUMENT_DIR=str(base / "documents"),
-    )
     with application.app_context():
         from app.services.bootstrap import upgrade_database
 

@@ -9,7 +9,8 @@ from collections import defaultdict
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from app import clock
 from app.engine import Case, EngineError, ReadyTask
@@ -18,11 +19,23 @@ from app.extensions import db
 from app.models import Document, HumanTask, MessageSubscription, ProcessInstance, User, UserRole
 from app.services import audit, calendar, certificates, registry
 from app.services.access import org_by_name
-from app.services.errors import NotFound
+from app.services.errors import Conflict, NotFound
 
 
 def lock(instance_id: int) -> ProcessInstance:
-    """The instance row, locked for this transaction (FOR UPDATE on PostgreSQL)."""
+    """The instance row, locked for this transaction.
+
+    PostgreSQL: SELECT ... FOR UPDATE, so a second writer waits and then reads the first one's
+    result. SQLite has no row locks: a no-op write takes the database's write lock, and a
+    transaction whose snapshot is older than another writer's commit is refused as a conflict.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        try:
+            db.session.execute(text("UPDATE process_instance SET lock_version = lock_version WHERE id = :id"),
+                               {"id": instance_id})
+        except OperationalError as exc:
+            db.session.rollback()
+            raise Conflict("流程正由他人同时办理，请刷新后重试") from exc
     instance = db.session.scalar(
         select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
     )
@@ -138,10 +151,21 @@ def _role_in(org_id: int | None, roles: list[str | None]) -> str | None:
     return next((r for r in candidates if r in held), candidates[0])
 
 
+DEFAULT_CORRELATION_KEYS = ("applicant",)
+
+
 def _project_messages(instance: ProcessInstance, case: Case) -> None:
     db.session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
-    for name, bpmn_id in case.waiting_messages():
-        db.session.add(MessageSubscription(instance_id=instance.id, name=name, bpmn_id=bpmn_id))
+    keys = instance.version.meta.get("correlation_keys") or DEFAULT_CORRELATION_KEYS
+    for name, bpmn_id, data in case.waiting_messages():
+        correlation = {"instance_id": instance.id}
+        correlation.update({k: data[k] for k in keys if k in data and _scalar(data[k])})
+        db.session.add(MessageSubscription(instance_id=instance.id, name=name, bpmn_id=bpmn_id,
+                                           correlation=correlation))
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
 
 
 def _attach_documents(instance: ProcessInstance, data: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ from app.engine import EngineError
 from app.extensions import db
 from app.models import ProcessInstance, User
 from app.services import audit, cases
-from app.services.errors import NotAllowed
+from app.services.errors import Conflict, NotAllowed
 
 
 def due_instance_ids(limit: int = 500) -> list[int]:
@@ -45,8 +45,8 @@ def fire_one(instance_id: int) -> bool:
         cases.save(instance, case, None, error)
         db.session.commit()
         return True
-    except StaleDataError:
-        db.session.rollback()  # another sweep saved it first; nothing is applied twice
+    except (StaleDataError, Conflict):
+        db.session.rollback()  # another sweep or a user saved it first; nothing is applied twice
         return False
 
 
