@@ -101,6 +101,9 @@ def _dry_run_names(expression: str) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
 
 
+RESERVED_IDS = frozenset({"Start", "End", "Root"})
+
+
 class _Validator:
     def __init__(self, files: Mapping[str, str], helpers: Mapping[str, Any], evaluate):
         self.files = files
@@ -108,9 +111,28 @@ class _Validator:
         self.evaluate = evaluate
         self.problems: list[Problem] = []
         self.bpmn_file = next((n for n in files if n.endswith(".bpmn")), "")
+        # Which file holds each element, and the id of each sequence flow by (source, target):
+        # the parsed specs know neither, and a problem should point at what the owner edits.
+        self.element_files: dict[str, str] = {}
+        self.flows: dict[tuple[str, str], str] = {}
+        for name in sorted(files):
+            if not name.endswith(".bpmn"):
+                continue
+            try:
+                root = parse_xml(files[name]).getroot()
+            except UnsafeXml:
+                continue
+            for element in root.iter():
+                ident = element.get("id")
+                if not ident:
+                    continue
+                self.element_files.setdefault(ident, name)
+                if isinstance(element.tag, str) and element.tag.endswith("}sequenceFlow"):
+                    self.flows[(element.get("sourceRef") or "", element.get("targetRef") or "")] = ident
 
     def add(self, element_id: str, message: str, file: str | None = None) -> None:
-        self.problems.append(Problem(file if file is not None else self.bpmn_file, element_id, message))
+        where = file if file is not None else self.element_files.get(element_id, self.bpmn_file)
+        self.problems.append(Problem(where, element_id, message))
 
     def check_expression(self, element_id: str, source: str | None, what: str, file: str | None = None) -> None:
         if not source or not source.strip():
@@ -159,6 +181,9 @@ def _load_meta(files: Mapping[str, str]) -> dict[str, Any]:
     for key in ("id", "name", "lanes", "starter_roles"):
         if key not in meta:
             raise ModelInvalid([Problem("model.json", "", f"缺少字段 {key}")])
+    keys = meta.get("correlation_keys", [])
+    if not isinstance(keys, list) or not all(isinstance(k, str) and k for k in keys):
+        raise ModelInvalid([Problem("model.json", "correlation_keys", "correlation_keys 应为变量名列表")])
     return meta
 
 
@@ -235,9 +260,10 @@ def _check_specs(v: _Validator, specs: Iterable[Any], meta: Mapping[str, Any]) -
             v.check_script(bpmn_id, getattr(ts, "script", None))
             v.check_script(bpmn_id, getattr(ts, "prescript", None), "前置脚本")
             v.check_script(bpmn_id, getattr(ts, "postscript", None), "后置脚本")
-            for condition, _target in getattr(ts, "cond_task_specs", []) or []:
+            for condition, target in getattr(ts, "cond_task_specs", []) or []:
                 source = condition.args[0] if hasattr(condition, "args") else condition
-                v.check_expression(bpmn_id, source, "条件表达式")
+                flow_id = v.flows.get((bpmn_id, str(target)), bpmn_id)
+                v.check_expression(flow_id, source, "条件表达式")
             event = getattr(ts, "event_definition", None)
             for ev in getattr(event, "event_definitions", None) or ([event] if event else []):
                 if isinstance(ev, TimerEventDefinition):
@@ -287,6 +313,12 @@ def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate
     meta = _load_meta(files)
     parser = _parse(files, meta)
     v = _Validator(files, helpers, evaluate)
+    reserved = [i for i in v.element_files if i in RESERVED_IDS or i.endswith(".EndJoin")]
+    if reserved:
+        # SpiffWorkflow names its own start and end specs so; an element with such an id
+        # silently replaces them and the process can never start.
+        raise ModelInvalid([Problem(v.element_files[i], i, f"元素编号“{i}”是引擎保留名，请改用其他编号（如 {i}Event_1）")
+                            for i in reserved])
     try:
         spec = parser.get_spec(meta["id"])
         subprocess_specs = parser.get_subprocess_specs(meta["id"])

@@ -142,12 +142,13 @@ class Case:
                     due.append(datetime.fromisoformat(value["next"]))
         return min(due) if due else None
 
-    def waiting_messages(self) -> list[tuple[str, str]]:
+    def waiting_messages(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(message name, catching element id, the data at the waiting point) for each wait."""
         found = []
         for task in self.workflow.get_tasks(state=TaskState.WAITING):
             event = getattr(task.task_spec, "event_definition", None)
             if isinstance(event, MessageEventDefinition) and isinstance(task.task_spec, CatchingEvent):
-                found.append((event.name, task.task_spec.bpmn_id))
+                found.append((event.name, task.task_spec.bpmn_id, task.data))
         return found
 
     # -- acting --------------------------------------------------------------------------
@@ -241,7 +242,10 @@ class Runtime:
         return RestrictedEnvironment(self.helpers).evaluate(expression, dict(data))
 
     def start(self, model: CompiledModel, data: Mapping[str, Any]) -> Case:
-        workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine())
+        try:
+            workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=self.script_engine())
+        except SpiffWorkflowException as exc:
+            raise EngineError(_describe(exc), _element(exc)) from exc
         start = workflow.get_tasks(state=TaskState.READY)
         for task in start:
             task.data.update(copy.deepcopy(dict(data)))

@@ -293,8 +293,8 @@ def test_invalid_decision_input_expression(compile_files, bundled_files, dmn, ol
     [
         ("decision == &quot;approve&quot;</bpmn:conditionExpression></bpmn:sequenceFlow>\n    <bpmn:sequenceFlow id=\"Flow_return\"",
          "decision == = &quot;approve&quot;</bpmn:conditionExpression></bpmn:sequenceFlow>\n    <bpmn:sequenceFlow id=\"Flow_return\"",
-         "Gateway_assess"),
-        ("decision != &quot;approve&quot;", "decision != (&quot;approve&quot;", "Gateway_determine"),
+         "Flow_approve"),
+        ("decision != &quot;approve&quot;", "decision != (&quot;approve&quot;", "Flow_deny"),
     ],
 )
 def test_gateway_condition_with_syntax_error(compile_files, bundled_files, old, new, element_id):
@@ -337,3 +337,13 @@ def test_bundled_model_compiles(model):
     assert set(tasks) == {"StartEvent_apply", "Task_employer_assess", "Task_revise", "Task_bureau_review"}
     assert tasks["Task_employer_assess"]["due_working_days"] == "5"
     assert model.meta["start_form"] == {"form": "grad_application.schema.json", "ui": "grad_application.uischema.json"}
+
+
+@pytest.mark.parametrize("reserved", ["Start", "End"])
+def test_element_ids_reserved_by_the_engine_are_refused(compile_files, bundled_files, reserved):
+    old = {"Start": "StartEvent_apply", "End": "End_approved"}[reserved]
+    bundled_files[BPMN] = bundled_files[BPMN].replace(f'"{old}"', f'"{reserved}"').replace(
+        f">{old}<", f">{reserved}<")
+    problems = problems_of(compile_files, bundled_files)
+    assert [(p.file, p.element_id) for p in problems] == [(BPMN, reserved)]
+    assert "保留名" in problems[0].message

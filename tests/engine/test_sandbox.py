@@ -231,7 +231,7 @@ def test_compile_model_refuses_a_gateway_condition(compile_files, bundled_files)
         "decision == &quot;reject&quot;", "__import__(&quot;os&quot;).system(&quot;id&quot;) == 0", 1
     )
     problems = _problems(compile_files, files)
-    assert [p.element_id for p in problems] == ["Gateway_assess"]
+    assert [p.element_id for p in problems] == ["Flow_reject"]
     assert "条件表达式不符合受限环境要求" in problems[0].message
 
 
