@@ -81,3 +81,6 @@ class MessageSubscription(db.Model):
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     bpmn_id: Mapped[str] = mapped_column(String(200))
+    # The values a sender may correlate on, taken when the wait began: instance_id and the
+    # model's correlation_keys (model.json; default: applicant).
+    correlation: Mapped[dict] = mapped_column(JSON, default=dict)

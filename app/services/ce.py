@@ -34,11 +34,13 @@ def upsert(actor: User, records: Any) -> int:
         year = rec.get("year")
         if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= 2100:
             errors[f"{i}.year"] = ["年份应为 2000–2100 的整数"]
+        hours_ok = True
         for name in FIELDS:
             value = rec.get(name)
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2000:
                 errors[f"{i}.{name}"] = ["学时应为 0–2000 的整数"]
-        if not errors and rec["general_public"] > rec["public"]:
+                hours_ok = False
+        if hours_ok and rec["general_public"] > rec["public"]:
             errors[f"{i}.general_public"] = ["一般公需科目学时不能超过公需科目学时"]
     if errors:
         raise FormInvalid("学时记录有误", errors)

@@ -19,17 +19,15 @@ def deliver(actor: User, name: str, correlation: dict[str, Any], payload: Any) -
         raise FormInvalid("消息名称必填", {"name": ["此项为必填项"]})
     if not isinstance(correlation, dict):
         raise FormInvalid("关联条件应为对象", {"correlation": ["应为对象"]})
-    candidates = db.session.scalars(
-        select(ProcessInstance)
-        .join(MessageSubscription, MessageSubscription.instance_id == ProcessInstance.id)
-        .where(MessageSubscription.name == name)
-        .distinct()
+    subscriptions = db.session.scalars(
+        select(MessageSubscription).where(MessageSubscription.name == name).order_by(MessageSubscription.instance_id)
     ).all()
-    targets = [
-        inst for inst in candidates
-        if all(inst.data.get(k) == v or (inst.state and _value(inst, k) == v) for k, v in correlation.items())
-        and can_view(actor, inst)
-    ]
+    matching = sorted({
+        sub.instance_id for sub in subscriptions
+        if all((sub.correlation or {}).get(k) == v for k, v in correlation.items())
+    })
+    targets = [inst for inst in (db.session.get(ProcessInstance, i) for i in matching)
+               if inst is not None and can_view(actor, inst)]
     if not targets:
         raise NotFound(f"没有等待消息“{name}”且符合关联条件的流程实例")
     delivered = []
@@ -48,6 +46,3 @@ def deliver(actor: User, name: str, correlation: dict[str, Any], payload: Any) -
     db.session.commit()
     return delivered
 
-
-def _value(instance: ProcessInstance, key: str) -> Any:
-    return instance.state.get("data", {}).get(key)
