@@ -191,6 +191,71 @@ class Case:
             self.steps.append(StepRecord(spec.bpmn_id, spec.bpmn_name or spec.bpmn_id, type(spec).__name__))
 
 
+_FINISHED = (TaskState.COMPLETED, TaskState.CANCELLED)
+
+
+def prune_history(dct: dict[str, Any]) -> dict[str, Any]:
+    """Drop the finished part of the task tree that no live task can reach back to.
+
+    SpiffWorkflow keeps every finished task, each with a copy of the data, so a case sent back
+    and resubmitted ten times stores and reloads ten rounds. History lives in our event log;
+    the engine only needs the deepest common ancestor of the unfinished tasks and what lies
+    below it (joins find their split there, boundary events their parent). That task becomes
+    the new root, so the cost of a step stays independent of how long the case has run.
+    Finished workflows, and trees whose dropped part holds a running subprocess, are left whole.
+    """
+    tasks: dict[str, dict[str, Any]] = dct.get("tasks") or {}
+    root = dct.get("root")
+    live = [tid for tid, task in tasks.items() if task.get("state") not in _FINISHED]
+    if not live or root not in tasks:
+        return dct
+
+    def path(tid: str | None) -> list[str]:
+        out = []
+        while tid is not None:
+            out.append(tid)
+            tid = tasks[tid].get("parent")
+        return out[::-1]
+
+    common = path(live[0])
+    for tid in live[1:]:
+        other = path(tid)
+        n = 0
+        while n < min(len(common), len(other)) and common[n] == other[n]:
+            n += 1
+        common = common[:n]
+    # The new root must itself be finished: a live task reads its parent's data when it runs.
+    while common and tasks[common[-1]].get("state") not in _FINISHED:
+        common.pop()
+    if not common or common[-1] == root:
+        return dct
+    new_root = common[-1]
+    keep: set[str] = set()
+    stack = [new_root]
+    while stack:
+        tid = stack.pop()
+        keep.add(tid)
+        stack.extend(tasks[tid].get("children") or [])
+    subprocesses = dct.get("subprocesses") or {}
+    if any(key not in keep and not sub.get("completed") for key, sub in subprocesses.items()):
+        return dct
+    # Tasks store their data as a delta from the parent's; the new root needs it whole.
+    data = copy.deepcopy(tasks[root].get("data") or {})
+    for tid in common[1:]:
+        delta = tasks[tid].get("delta") or {}
+        data.update(copy.deepcopy(delta.get("updates") or {}))
+        for key in delta.get("deletions") or []:
+            data.pop(key, None)
+    dct["tasks"] = {tid: task for tid, task in tasks.items() if tid in keep}
+    dct["tasks"][new_root].update(parent=None, data=data, delta={})
+    dct["root"] = new_root
+    if dct.get("last_task") not in keep:
+        dct["last_task"] = new_root
+    if subprocesses:
+        dct["subprocesses"] = {key: sub for key, sub in subprocesses.items() if key in keep}
+    return dct
+
+
 def _describe(exc: SpiffWorkflowException) -> str:
     notes = "；".join(getattr(exc, "notes", []) or [])
     base = str(exc)
@@ -271,7 +336,7 @@ class Runtime:
         dct.pop("spec", None)
         dct.pop("subprocess_specs", None)
         dct["serializer_version"] = SERIALIZER_VERSION
-        return dct
+        return prune_history(dct)
 
     # Spec dicts are derived once per compiled model and reused for every restore.
     def _spec_dict(self, model: CompiledModel) -> dict[str, Any]:

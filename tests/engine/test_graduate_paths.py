@@ -198,3 +198,37 @@ def test_batch_timer_opens_at_midnight_shanghai_on_the_tenth(driver, p09, submit
     case = driver.fire(case, opening.isoformat())
     assert driver.ready(case) == ["Task_bureau_review"]
     assert case.next_timer_at() is None
+
+
+def test_history_is_pruned_so_the_stored_state_does_not_grow(driver, p09, certificates):
+    """Twenty rounds of send-back and resubmit: the saved state stays the same size, the data
+    carried through the pruned rounds survives, and the case still ends with a certificate."""
+    case = driver.start(p09(), "2022-09-29T10:00:00+08:00")
+    sizes = []
+    for n in range(1, 21):
+        case = driver.complete(case, "Task_employer_assess", {"decision": "return", "opinion": f"第{n}次"})
+        case = driver.complete(case, "Task_revise", {"specialty": f"机械设计{n}"})
+        state = driver.runtime.dump(case)
+        sizes.append(len(state["tasks"]))
+    assert max(sizes) == min(sizes), sizes
+    assert case.data()["return_count"] == 20
+    assert case.data()["education"] == "大专"  # given at the start, many pruned rounds ago
+    case = driver.complete(case, "Task_employer_assess", {"decision": "approve", "opinion": ""})
+    case = driver.fire(case, "2022-11-10T00:00:00+08:00")
+    case = driver.complete(case, "Task_bureau_review", {"decision": "approve", "approved_level": "助理级"})
+    assert case.status() == "completed"
+    assert certificates[0][1]["specialty"] == "机械设计20"
+
+
+def test_pruning_keeps_the_correction_deadline_working(driver, p09):
+    """Pruned down to the boundary event's parent, the revise task's timer still fires."""
+    case = driver.start(p09(), "2022-09-29T10:00:00+08:00")
+    case = driver.complete(case, "Task_employer_assess", {"decision": "return", "opinion": "缺社保记录"})
+    case = driver.complete(case, "Task_revise", {})
+    case = driver.complete(case, "Task_employer_assess", {"decision": "return", "opinion": "仍缺"})
+    state = driver.runtime.dump(case)
+    root = state["tasks"][state["root"]]
+    assert root["task_spec"] == "Task_revise.BoundaryEventSplit" and root["parent"] is None
+    case = driver.fire(case, "2022-12-01T09:00:00+08:00")
+    assert case.status() == "completed"
+    assert case.data()["outcome"] == "lapsed"
