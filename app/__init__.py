@@ -26,11 +26,12 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app.extensions import csrf, db, login_manager
+    from app.extensions import csrf, db, limiter, login_manager
     from app.services.auth import user_for_session
 
     db.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录"

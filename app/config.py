@@ -46,6 +46,11 @@ class Config:
     TOKEN_HOURS = int(os.environ.get("TOKEN_HOURS", "12"))
     # Failed logins allowed per username within LOGIN_WINDOW_MINUTES before refusing.
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    # Public pages (certificate verification; later the 公示 pages and objections), per client IP.
+    PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "30 per minute")
+    # memory:// suits one process; several workers share redis://127.0.0.1:6379/1.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
     LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
     # Domain settings (decisions.md).
     GRADUATE_BATCH_CUTOFF_DAY = int(os.environ.get("GRADUATE_BATCH_CUTOFF_DAY", "10"))

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from app import clock, create_app
 from app.config import TestConfig, database_url
-from app.extensions import db
+from app.extensions import db, limiter
 
 TABLES = ["event", "message_subscription", "human_task", "certificate", "document", "ce_record",
           "process_instance", "process_version", "api_token", "login_attempt", "user_role", "user_account",
@@ -68,6 +68,7 @@ def ctx(app):
 
     with app.app_context():
         _wipe()
+        limiter.reset()
         registry._compiled.clear()
         calendar.invalidate()
         calendar.seed_from_chinese_calendar()
