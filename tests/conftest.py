@@ -16,7 +16,7 @@ from app.extensions import db, limiter
 
 TABLES = ["event", "message_subscription", "human_task", "certificate", "document", "ce_record",
           "process_instance", "process_version", "api_token", "login_attempt", "user_role", "user_account",
-          "organisation", "calendar_day", "calendar_year", "app_setting"]
+          "committee_scope", "committee", "organisation", "calendar_day", "calendar_year", "app_setting"]
 
 
 class IsolatedClient(FlaskClient):
@@ -64,7 +64,7 @@ def _wipe() -> None:
 @pytest.fixture()
 def ctx(app):
     """A clean database with the calendar, bundled models and demo data."""
-    from app.services import calendar, demo, registry
+    from app.services import calendar, committees, demo, registry
 
     with app.app_context():
         _wipe()
@@ -74,6 +74,8 @@ def ctx(app):
         calendar.seed_from_chinese_calendar()
         registry.deploy_bundled()
         demo.load_demo_data()
+        committees.seed_bundled()
+        db.session.commit()
         yield app
         db.session.rollback()
         clock.set_override(None)

@@ -2,6 +2,7 @@
 
 from app.models.calendar import CalendarDay, CalendarYear
 from app.models.certificate import Certificate
+from app.models.committee import Committee, CommitteeScope
 from app.models.document import Document
 from app.models.education import CeRecord
 from app.models.event import Event
@@ -17,6 +18,8 @@ __all__ = [
     "CalendarYear",
     "CeRecord",
     "Certificate",
+    "Committee",
+    "CommitteeScope",
     "Document",
     "Event",
     "HumanTask",

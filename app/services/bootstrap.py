@@ -10,7 +10,7 @@ from flask import current_app
 
 from app.config import ROOT
 from app.extensions import db
-from app.services import calendar, demo, registry
+from app.services import calendar, committees, demo, registry
 
 
 def upgrade_database() -> None:
@@ -29,7 +29,10 @@ def prepare(load_demo: bool = True) -> dict[str, int | bool]:
     upgrade_database()
     years = calendar.seed_from_chinese_calendar()
     versions = registry.deploy_bundled()
+    added = committees.seed_bundled()
+    db.session.commit()
     loaded = False
     if load_demo and current_app.config.get("APP_ENV") != "production":
         loaded = demo.load_demo_data()
-    return {"calendar_years_added": years, "models": len(versions), "demo_loaded": loaded}
+    return {"calendar_years_added": years, "models": len(versions), "committees_added": added,
+            "demo_loaded": loaded}

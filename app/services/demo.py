@@ -69,8 +69,12 @@ def load_demo_data() -> bool:
         return False
     orgs: dict[str, Organisation] = {}
     for name, kind, county, unit_type, self_managed, _dept in ORGS:
-        orgs[name] = Organisation(name=name, kind=kind, county=county, unit_type=unit_type, self_managed=self_managed)
-        db.session.add(orgs[name])
+        # Reference data (the committee catalogue) may have created some of them already.
+        org = db.session.scalar(select(Organisation).where(Organisation.name == name))
+        if org is None:
+            org = Organisation(name=name, kind=kind, county=county, unit_type=unit_type, self_managed=self_managed)
+            db.session.add(org)
+        orgs[name] = org
     db.session.flush()
     for name, *_rest, dept in ORGS:
         if dept:

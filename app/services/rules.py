@@ -43,7 +43,34 @@ def _initial_determination(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-RULES = {"initial_determination": _initial_determination}
+def _route_application(inputs: dict[str, Any]) -> dict[str, Any]:
+    from app.services import committees
+
+    errors: dict[str, list[str]] = {}
+    for name in ("plan_year", "specialty", "target_title", "unit_county", "committee"):
+        if inputs.get(name) in (None, ""):
+            errors[name] = ["此项为必填项"]
+    year = inputs.get("plan_year")
+    if "plan_year" not in errors and (not isinstance(year, int) or isinstance(year, bool)):
+        errors["plan_year"] = ["应为年份整数"]
+    elif "plan_year" not in errors and year not in committees.plan_years():
+        errors["plan_year"] = [f"没有 {year} 年度的评审计划"]
+    for name in ("specialty", "target_title", "unit_county", "committee"):
+        if name not in errors and not isinstance(inputs.get(name), str):
+            errors[name] = ["应为文本"]
+    unit_type = inputs.get("unit_type")
+    if unit_type is not None and not isinstance(unit_type, str):
+        errors["unit_type"] = ["应为文本，如 事业单位、企业"]
+    self_managed = inputs.get("self_managed", False)
+    if not isinstance(self_managed, bool):
+        errors["self_managed"] = ["应为 true 或 false"]
+    if errors:
+        raise FormInvalid("规则输入有误", errors)
+    return committees.route(year, inputs["committee"], inputs["specialty"], inputs["target_title"], unit_type,
+                            inputs["unit_county"], self_managed)
+
+
+RULES = {"initial_determination": _initial_determination, "route_application": _route_application}
 
 
 def evaluate(rule_id: str, inputs: Any) -> dict[str, Any]:

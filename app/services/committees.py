@@ -1,0 +1,104 @@
+"""The committee catalogue: bundled reference data (app/data/committees.json) and routing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Committee, CommitteeScope, Organisation
+from app.rules.routing import Applicant, Scope, route_application
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "committees.json"
+
+
+def _month(year: int, value: str | None) -> str | None:
+    if not value:
+        return None
+    return value if "-" in value else f"{year}-{int(value):02d}"
+
+
+def seed_bundled() -> int:
+    """Create missing committees and their yearly scopes; existing rows are left as edited."""
+    added = 0
+    for item in json.loads(DATA.read_text(encoding="utf-8"))["committees"]:
+        org = db.session.scalar(select(Organisation).where(Organisation.name == item["name"]))
+        if org is None:
+            org = Organisation(name=item["name"], kind="committee", county=item["location"])
+            db.session.add(org)
+            db.session.flush()
+        committee = db.session.scalar(select(Committee).where(Committee.org_id == org.id))
+        if committee is None:
+            committee = Committee(org_id=org.id, short_name=item["short_name"], level=item["level"],
+                                  series=item["series"], location=item["location"], office=item.get("office"),
+                                  phone=item.get("phone"), members=item.get("members", 15))
+            db.session.add(committee)
+            db.session.flush()
+            added += 1
+        have = {s.plan_year for s in committee.scopes}
+        for scope in item["scopes"]:
+            for year in scope["years"]:
+                if year in have:
+                    continue
+                committee.scopes.append(CommitteeScope(
+                    plan_year=year,
+                    titles_evaluated=scope.get("titles_evaluated", []),
+                    titles_recommended=scope.get("titles_recommended", []),
+                    specialties=scope.get("specialties"),
+                    counties=scope.get("counties"),
+                    unit_types=scope.get("unit_types"),
+                    unit_types_by_title=scope.get("unit_types_by_title"),
+                    exclude_self_managed=scope.get("exclude_self_managed", True),
+                    exclusive=scope.get("exclusive", False),
+                    recommendation_target=scope.get("recommendation_target"),
+                    start_month=_month(year, scope.get("start")),
+                    finish_month=_month(year, scope.get("finish")),
+                    scope_text=scope.get("scope_text"),
+                    note=scope.get("note"),
+                ))
+    db.session.flush()
+    return added
+
+
+def _tuple(value: list | None) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+def scopes_for(plan_year: int) -> list[Scope]:
+    rows = db.session.execute(
+        select(CommitteeScope, Organisation.name)
+        .join(Committee, Committee.id == CommitteeScope.committee_id)
+        .join(Organisation, Organisation.id == Committee.org_id)
+        .where(CommitteeScope.plan_year == plan_year)
+        .order_by(Committee.id)
+    ).all()
+    return [
+        Scope(
+            committee=name,
+            titles_evaluated=tuple(s.titles_evaluated or ()),
+            titles_recommended=tuple(s.titles_recommended or ()),
+            specialties=_tuple(s.specialties),
+            counties=_tuple(s.counties),
+            unit_types=_tuple(s.unit_types),
+            unit_types_by_title={k: tuple(v) for k, v in (s.unit_types_by_title or {}).items()},
+            exclude_self_managed=s.exclude_self_managed,
+            exclusive=s.exclusive,
+            recommendation_target=s.recommendation_target,
+            note=s.note,
+        )
+        for s, name in rows
+    ]
+
+
+def route(plan_year: int, committee: str, specialty: str, target_title: str, unit_type: str | None,
+          unit_county: str, self_managed: bool) -> dict[str, Any]:
+    who = Applicant(specialty=specialty, target_title=target_title, unit_type=unit_type,
+                    unit_county=unit_county, self_managed=self_managed)
+    return route_application(committee, who, scopes_for(plan_year), plan_year)
+
+
+def plan_years() -> list[int]:
+    return list(db.session.scalars(select(CommitteeScope.plan_year).distinct().order_by(CommitteeScope.plan_year)))
