@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
+from zipfile import BadZipFile
 
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import select
 
 from app import clock
@@ -57,6 +60,62 @@ def upsert(actor: User, records: Any) -> int:
     audit.record("ce_records_upserted", actor=actor, details={"count": len(records)})
     db.session.commit()
     return len(records)
+
+
+HEADERS = {"用户名": "username", "年度": "year", "专业科目": "professional", "公需科目": "public",
+           "一般公需科目": "general_public"}
+MAX_IMPORT_ROWS = 5000
+
+
+def read_excel(stream: IO[bytes]) -> list[dict[str, Any]]:
+    """Rows of the first sheet of an .xlsx whose first row holds the headers
+    用户名、年度、专业科目、公需科目、一般公需科目 (any order; other columns are ignored)."""
+    try:
+        book = load_workbook(stream, read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise FormInvalid("不是有效的 Excel 文件（.xlsx）", {"file": ["请上传 .xlsx 格式的学时登记表"]}) from exc
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = [str(c).strip() if c is not None else "" for c in next(rows, ())]
+        missing = [h for h in HEADERS if h not in header]
+        if missing:
+            raise FormInvalid("表头不完整", {"file": [f"第 1 行缺少列：{'、'.join(missing)}"]})
+        index = {HEADERS[h]: header.index(h) for h in HEADERS}
+        records: list[dict[str, Any]] = []
+        for row in rows:
+            if row is None or all(c in (None, "") for c in row):
+                continue
+            if len(records) >= MAX_IMPORT_ROWS:
+                raise FormInvalid("行数过多", {"file": [f"一次最多导入 {MAX_IMPORT_ROWS} 行"]})
+            record = {key: (row[i] if i < len(row) else None) for key, i in index.items()}
+            record["username"] = str(record["username"] or "").strip()
+            for key in ("year", *FIELDS):
+                value = record[key]
+                if isinstance(value, float) and value.is_integer():
+                    record[key] = int(value)
+                elif isinstance(value, str) and value.strip().isdigit():
+                    record[key] = int(value.strip())
+            records.append(record)
+    finally:
+        book.close()
+    if not records:
+        raise FormInvalid("表中没有数据", {"file": ["第 2 行起应为学时记录"]})
+    return records
+
+
+def import_excel(actor: User, stream: IO[bytes]) -> int:
+    """Upsert every row, or nothing: errors name the Excel row (第 N 行)."""
+    records = read_excel(stream)
+    try:
+        return upsert(actor, records)
+    except FormInvalid as exc:
+        fields: dict[str, list[str]] = {}
+        for key, messages in exc.fields.items():
+            index, _, name = key.partition(".")
+            column = next((h for h, k in HEADERS.items() if k == name), name)
+            label = f"第 {int(index) + 2} 行" + (f" {column}" if column else "") if index.isdigit() else key
+            fields[label] = messages
+        raise FormInvalid(exc.message, fields) from exc
 
 
 def records_for(user: User) -> list[CeRecord]:
