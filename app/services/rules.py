@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.engine import EngineError
+from app.rules import title
 from app.services import registry
 from app.services.errors import FormInvalid, NotFound
 
@@ -71,6 +72,21 @@ def _route_application(inputs: dict[str, Any]) -> dict[str, Any]:
 
 
 RULES = {"initial_determination": _initial_determination, "route_application": _route_application}
+
+
+def _title_rule(rule_id: str) -> Any:
+    def run(inputs: dict[str, Any]) -> dict[str, Any]:
+        from app.services import calendar
+
+        try:
+            return title.evaluate(rule_id, inputs, calendar.official_calendar())
+        except title.RuleInputError as exc:
+            raise FormInvalid(exc.message, exc.fields) from exc
+
+    return run
+
+
+RULES.update({rule_id: _title_rule(rule_id) for rule_id in title.RULES})
 
 
 def evaluate(rule_id: str, inputs: Any) -> dict[str, Any]:

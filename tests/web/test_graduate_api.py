@@ -221,3 +221,28 @@ def test_api_errors_are_json(client):
     assert api.post("/api/v1/tasks/999999/complete", json={"data": {}}).status_code == 404
     assert client.get("/healthz").get_json() == {"status": "ok"}
     assert "paths" in client.get("/api/v1/openapi.json").get_json()
+
+
+def test_title_rules_through_the_api(client):
+    api = Api(client, "edu_office")
+
+    def evaluate(rule_id: str, inputs: dict):
+        return api.post(f"/api/v1/rules/{rule_id}/evaluate", json={"inputs": inputs})
+
+    out = evaluate("lead_time_ok", {"meeting_date": "2022-10-10", "action_date": "2022-09-29",
+                                    "written_opinion": "agree"}).get_json()["outputs"]
+    assert out["may_convene"] is False
+    assert (out["latest_action_date"], out["earliest_meeting_date"]) == ("2022-09-28", "2022-10-11")
+    p01 = {"application_year": 2022, "title_year": 2017, "required_years": 5, "hours": {
+        "2019": {"professional": 66, "public": 30, "general_public": 18},
+        "2020": {"professional": 60, "public": 30, "general_public": 12},
+        "2021": {"professional": 72, "public": 30, "general_public": 14},
+        "2022": {"professional": 72, "public": 18, "general_public": 12}}}
+    out = evaluate("ce_application_ok", p01).get_json()["outputs"]
+    assert out["ce_ok"] is True and out["compliant_years"] == 5
+    out = evaluate("authority_resolution", {"committee_level": "中", "committee_location": "莲都区"}).get_json()["outputs"]
+    assert out == {"supervising_hr": "莲都区人力资源和社会保障局", "filing_hr": "丽水市人力资源和社会保障局",
+                   "publishing_hr": "莲都区人力资源和社会保障局", "letter_issuer": "丽水市人力资源和社会保障局"}
+    assert evaluate("vote_result", {"members": 15, "attending": 12, "yes": 7}).get_json()["outputs"]["passed"] is False
+    bad = evaluate("vote_result", {"members": 15, "attending": True, "yes": 20})
+    assert bad.status_code == 422 and set(bad.get_json()["error"]["fields"]) >= {"attending"}
