@@ -13,16 +13,8 @@ from typing import Any
 from app import clock
 from app.rules import graduate
 from app.rules.dates import as_date, whole_months
+from app.rules.title import county_hr
 from app.rules.workdays import OfficialCalendar
-
-CITY_HR = "丽水市人力资源和社会保障局"
-
-
-def county_hr(county: str) -> str:
-    """The HR bureau of a county-level unit; 市本级 goes to the city bureau."""
-    if not county or county == "市本级":
-        return CITY_HR
-    return f"{county}人力资源和社会保障局"
 
 
 def build_helpers(calendar: OfficialCalendar, batch_cutoff_day: int = 10) -> dict[str, Callable[..., Any]]:

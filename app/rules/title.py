@@ -9,13 +9,12 @@ outputs with dates as YYYY-MM-DD strings.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal, TypedDict
 
 from app.rules.dates import add_years, as_date
+from app.rules.inputs import MAX_HOURS, REQUIRED, YEAR_MAX, YEAR_MIN, Field, RuleInputError, check_fields
 from app.rules.workdays import OfficialCalendar
 
 # --- constants --------------------------------------------------------------------------------
@@ -73,18 +72,6 @@ WRITTEN_OPINIONS = ("agree", "disagree", "missing", "not_required")
 CONSENTING_OPINIONS = ("agree", "not_required")
 COMMITTEE_LEVELS = ("初", "中", "高")
 COMMITTEE_LOCATIONS = (CITY_LEVEL, *LISHUI_COUNTIES)
-
-REQUIRED = "此项为必填项"
-
-
-class RuleInputError(ValueError):
-    """Bad rule inputs; `fields` maps each bad input to its Chinese messages."""
-
-    def __init__(self, fields: dict[str, list[str]], message: str = "规则输入有误") -> None:
-        super().__init__(message)
-        self.message = message
-        self.fields = fields
-
 
 # --- outputs ----------------------------------------------------------------------------------
 
@@ -379,7 +366,10 @@ def lead_time_ok(
 
 
 def county_hr(county: str) -> str:
-    return CITY_HR if county == CITY_LEVEL else f"{county}人力资源和社会保障局"
+    """The HR bureau of a county-level unit; 市本级 (or no county) goes to the city bureau."""
+    if not county or county == CITY_LEVEL:
+        return CITY_HR
+    return f"{county}人力资源和社会保障局"
 
 
 def authority_resolution(committee_level: str, committee_location: str) -> AuthorityResult:
@@ -441,125 +431,6 @@ def jurisdiction_gate(
 
 
 # --- input checking and evaluate --------------------------------------------------------------
-
-Kind = Literal["int", "number", "bool", "date", "text", "choice", "hours"]
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_YEAR_KEY = re.compile(r"\d{4}")
-HOUR_FIELDS = ("professional", "public", "general_public")
-MAX_HOURS = 2000
-YEAR_MIN, YEAR_MAX = 1950, 2100
-
-
-@dataclass(frozen=True)
-class Field:
-    """One contract input. Optional inputs may be absent or null; required ones may not."""
-
-    name: str
-    kind: Kind
-    required: bool = True
-    choices: tuple[str, ...] = ()
-    minimum: int | None = None
-    maximum: int | None = None
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
-
-
-def _range_text(minimum: int | None, maximum: int | None) -> str:
-    if minimum is not None and maximum is not None:
-        return f" {minimum}–{maximum} 的"
-    if minimum == 0:
-        return "非负"
-    if minimum is not None:
-        return f"不小于 {minimum} 的"
-    return ""
-
-
-def _check_hours(value: Any, errors: dict[str, list[str]]) -> dict[int, dict[str, int]] | None:
-    if not isinstance(value, Mapping):
-        errors["hours"] = ["应为对象：年份 → {professional, public, general_public}"]
-        return None
-    result: dict[int, dict[str, int]] = {}
-    seen: set[int] = set()
-    for key, record in value.items():
-        ok_key = (_is_int(key) and YEAR_MIN <= key <= YEAR_MAX) or (
-            isinstance(key, str) and _YEAR_KEY.fullmatch(key) and YEAR_MIN <= int(key) <= YEAR_MAX
-        )
-        if not ok_key:
-            errors[f"hours.{key}"] = [f"年份应为 {YEAR_MIN}–{YEAR_MAX} 的整数"]
-            continue
-        year = int(key)
-        where = f"hours.{year}"
-        if year in seen:
-            errors[where] = ["年份重复"]
-            continue
-        seen.add(year)
-        if not isinstance(record, Mapping):
-            errors[where] = ["应为对象：{professional, public, general_public}"]
-            continue
-        clean: dict[str, int] = {}
-        for name in HOUR_FIELDS:
-            hours = record.get(name)
-            if hours is None:
-                errors[f"{where}.{name}"] = [REQUIRED]
-            elif not _is_int(hours) or not 0 <= hours <= MAX_HOURS:
-                errors[f"{where}.{name}"] = [f"学时应为 0–{MAX_HOURS} 的整数"]
-            else:
-                clean[name] = hours
-        if len(clean) == len(HOUR_FIELDS):
-            if clean["general_public"] > clean["public"]:
-                errors[f"{where}.general_public"] = ["一般公需科目学时不能超过公需科目学时"]
-            result[year] = clean
-    return result
-
-
-def _check_field(field: Field, value: Any, errors: dict[str, list[str]]) -> Any:
-    """The converted value, or None after recording an error."""
-    name = field.name
-    if field.kind == "int":
-        if (
-            not _is_int(value)
-            or (field.minimum is not None and value < field.minimum)
-            or (field.maximum is not None and value > field.maximum)
-        ):
-            errors[name] = [f"应为{_range_text(field.minimum, field.maximum)}整数"]
-            return None
-        return value
-    if field.kind == "number":
-        if not _is_number(value) or (field.minimum is not None and value < field.minimum):
-            errors[name] = [f"应为{_range_text(field.minimum, field.maximum)}数"]
-            return None
-        return value
-    if field.kind == "bool":
-        if not isinstance(value, bool):
-            errors[name] = ["应为布尔值（true 或 false）"]
-            return None
-        return value
-    if field.kind == "date":
-        if isinstance(value, str) and _DATE.fullmatch(value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        errors[name] = ["应为 YYYY-MM-DD 格式的有效日期"]
-        return None
-    if field.kind == "text":
-        if not isinstance(value, str) or not value.strip():
-            errors[name] = ["应为非空文本"]
-            return None
-        return value.strip()
-    if field.kind == "choice":
-        if not isinstance(value, str) or value not in field.choices:
-            errors[name] = [f"应为 {'、'.join(field.choices)} 之一"]
-            return None
-        return value
-    return _check_hours(value, errors)
-
 
 INPUTS: dict[str, tuple[Field, ...]] = {
     "ce_year_compliant": (
@@ -651,19 +522,7 @@ def _cross_check(rule_id: str, values: dict[str, Any], errors: dict[str, list[st
 
 def check_inputs(rule_id: str, inputs: Any) -> dict[str, Any]:
     """Converted inputs of `rule_id` (dates as `date`), or RuleInputError listing every problem."""
-    fields = INPUTS[rule_id]
-    if not isinstance(inputs, Mapping):
-        raise RuleInputError({"inputs": ["应为对象"]})
-    errors: dict[str, list[str]] = {}
-    values: dict[str, Any] = {}
-    for field in fields:
-        raw = inputs.get(field.name)
-        if raw is None:
-            if field.required:
-                errors[field.name] = [REQUIRED]
-            values[field.name] = None
-            continue
-        values[field.name] = _check_field(field, raw, errors)
+    values, errors = check_fields(INPUTS[rule_id], inputs)
     _cross_check(rule_id, values, errors)
     if errors:
         raise RuleInputError(errors)

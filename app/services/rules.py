@@ -2,33 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from app.engine import EngineError
 from app.rules import title
+from app.rules.inputs import YEAR_MAX, YEAR_MIN, Field, RuleInputError, check_fields
 from app.services import registry
 from app.services.errors import FormInvalid, NotFound
 
-INITIAL_DETERMINATION_INPUTS = ("education", "months_pre_degree", "months_post_grad", "unit_county",
-                                "self_managed", "requested_level")
 EDUCATIONS = ("中专", "大专", "本科", "第二学士学位", "研究生班", "硕士", "博士")
+INITIAL_DETERMINATION_INPUTS = (
+    Field("education", "choice", choices=EDUCATIONS),
+    Field("months_pre_degree", "int", minimum=0),
+    Field("months_post_grad", "int", minimum=0),
+    Field("unit_county", "text"),
+    Field("self_managed", "bool"),
+    Field("requested_level", "choice", choices=("员级", "助理级", "中级")),
+)
+ROUTE_APPLICATION_INPUTS = (
+    Field("plan_year", "int", minimum=YEAR_MIN, maximum=YEAR_MAX),
+    Field("specialty", "text"),
+    Field("target_title", "text"),
+    Field("unit_type", "text", required=False),
+    Field("unit_county", "text"),
+    Field("self_managed", "bool", required=False),
+    Field("committee", "text"),
+)
+
+
+def _checked(fields: tuple[Field, ...], inputs: dict[str, Any],
+             extra: Callable[[dict[str, Any], dict[str, list[str]]], None] | None = None) -> dict[str, Any]:
+    """The converted inputs, or FormInvalid naming every bad field (`extra` adds checks)."""
+    try:
+        values, errors = check_fields(fields, inputs)
+    except RuleInputError as exc:
+        raise FormInvalid(exc.message, exc.fields) from exc
+    if extra is not None:
+        extra(values, errors)
+    if errors:
+        raise FormInvalid("规则输入有误", errors)
+    return values
 
 
 def _initial_determination(inputs: dict[str, Any]) -> dict[str, Any]:
-    errors: dict[str, list[str]] = {}
-    for name in INITIAL_DETERMINATION_INPUTS:
-        if name not in inputs:
-            errors[name] = ["此项为必填项"]
-    if inputs.get("education") not in EDUCATIONS and "education" not in errors:
-        errors["education"] = [f"应为 {'、'.join(EDUCATIONS)} 之一"]
-    for name in ("months_pre_degree", "months_post_grad"):
-        value = inputs.get(name)
-        if name not in errors and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            errors[name] = ["应为非负整数"]
-    if inputs.get("requested_level") not in ("员级", "助理级", "中级") and "requested_level" not in errors:
-        errors["requested_level"] = ["应为 员级、助理级、中级 之一"]
-    if errors:
-        raise FormInvalid("规则输入有误", errors)
+    _checked(INITIAL_DETERMINATION_INPUTS, inputs)
     version = registry.latest("graduate_initial_determination")
     model = registry.compiled(version)
     data = {**inputs, "employer_org": inputs.get("employer_org") or ""}
@@ -47,28 +65,14 @@ def _initial_determination(inputs: dict[str, Any]) -> dict[str, Any]:
 def _route_application(inputs: dict[str, Any]) -> dict[str, Any]:
     from app.services import committees
 
-    errors: dict[str, list[str]] = {}
-    for name in ("plan_year", "specialty", "target_title", "unit_county", "committee"):
-        if inputs.get(name) in (None, ""):
-            errors[name] = ["此项为必填项"]
-    year = inputs.get("plan_year")
-    if "plan_year" not in errors and (not isinstance(year, int) or isinstance(year, bool)):
-        errors["plan_year"] = ["应为年份整数"]
-    elif "plan_year" not in errors and year not in committees.plan_years():
-        errors["plan_year"] = [f"没有 {year} 年度的评审计划"]
-    for name in ("specialty", "target_title", "unit_county", "committee"):
-        if name not in errors and not isinstance(inputs.get(name), str):
-            errors[name] = ["应为文本"]
-    unit_type = inputs.get("unit_type")
-    if unit_type is not None and not isinstance(unit_type, str):
-        errors["unit_type"] = ["应为文本，如 事业单位、企业"]
-    self_managed = inputs.get("self_managed", False)
-    if not isinstance(self_managed, bool):
-        errors["self_managed"] = ["应为 true 或 false"]
-    if errors:
-        raise FormInvalid("规则输入有误", errors)
-    return committees.route(year, inputs["committee"], inputs["specialty"], inputs["target_title"], unit_type,
-                            inputs["unit_county"], self_managed)
+    def planned(values: dict[str, Any], errors: dict[str, list[str]]) -> None:
+        year = values["plan_year"]
+        if year is not None and year not in committees.plan_years():
+            errors["plan_year"] = [f"没有 {year} 年度的评审计划"]
+
+    v = _checked(ROUTE_APPLICATION_INPUTS, inputs, planned)
+    return committees.route(v["plan_year"], v["committee"], v["specialty"], v["target_title"], v["unit_type"],
+                            v["unit_county"], bool(v["self_managed"]))
 
 
 RULES = {"initial_determination": _initial_determination, "route_application": _route_application}
@@ -80,7 +84,7 @@ def _title_rule(rule_id: str) -> Any:
 
         try:
             return title.evaluate(rule_id, inputs, calendar.official_calendar())
-        except title.RuleInputError as exc:
+        except RuleInputError as exc:
             raise FormInvalid(exc.message, exc.fields) from exc
 
     return run

@@ -7,7 +7,8 @@ import pytest
 from app import clock
 from app.rules.dates import add_years, as_date, whole_months
 from app.rules.graduate import batch_for, batch_opening, level_at_most, level_rank, levels_up_to
-from app.rules.script_helpers import CITY_HR, build_helpers, county_hr
+from app.rules.script_helpers import build_helpers
+from app.rules.title import CITY_HR, county_hr
 from app.rules.workdays import weekend_only
 
 
