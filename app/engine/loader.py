@@ -105,7 +105,7 @@ RESERVED_IDS = frozenset({"Start", "End", "Root"})
 
 
 class _Validator:
-    def __init__(self, files: Mapping[str, str], helpers: Mapping[str, Any], evaluate):
+    def __init__(self, files: Mapping[str, str], trees: Mapping[str, Any], helpers: Mapping[str, Any], evaluate):
         self.files = files
         self.helpers = helpers
         self.evaluate = evaluate
@@ -115,14 +115,8 @@ class _Validator:
         # the parsed specs know neither, and a problem should point at what the owner edits.
         self.element_files: dict[str, str] = {}
         self.flows: dict[tuple[str, str], str] = {}
-        for name in sorted(files):
-            if not name.endswith(".bpmn"):
-                continue
-            try:
-                root = parse_xml(files[name]).getroot()
-            except UnsafeXml:
-                continue
-            for element in root.iter():
+        for name in sorted(trees):
+            for element in trees[name].getroot().iter():
                 ident = element.get("id")
                 if not ident:
                     continue
@@ -187,8 +181,10 @@ def _load_meta(files: Mapping[str, str]) -> dict[str, Any]:
     return meta
 
 
-def _parse(files: Mapping[str, str], meta: Mapping[str, Any]) -> SpiffBpmnParser:
+def _parse(files: Mapping[str, str], meta: Mapping[str, Any]) -> tuple[SpiffBpmnParser, dict[str, Any]]:
+    """The parser holding every file, and the parsed tree of each BPMN file."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
+    trees: dict[str, Any] = {}
     problems: list[Problem] = []
     for name in sorted(files):
         if not (name.endswith(".dmn") or name.endswith(".bpmn")):
@@ -199,6 +195,7 @@ def _parse(files: Mapping[str, str], meta: Mapping[str, Any]) -> SpiffBpmnParser
                 parser.add_dmn_xml(tree.getroot(), filename=name)
             else:
                 parser.add_bpmn_xml(tree, filename=name)
+                trees[name] = tree
         except UnsafeXml as exc:
             problems.append(Problem(name, "", str(exc)))
         except ValidationException as exc:
@@ -211,7 +208,7 @@ def _parse(files: Mapping[str, str], meta: Mapping[str, Any]) -> SpiffBpmnParser
         raise ModelInvalid([Problem("", "", "缺少 BPMN 文件")])
     if meta["id"] not in parser.get_process_ids():
         raise ModelInvalid([Problem("model.json", meta["id"], "BPMN 中没有与 model.json 的 id 相同的可执行流程")])
-    return parser
+    return parser, trees
 
 
 def _form_problems(v: _Validator, element_id: str, props: Mapping[str, str]) -> None:
@@ -311,8 +308,8 @@ def _check_cell(v: _Validator, rule: Any, text: str, file: str) -> None:
 def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate) -> CompiledModel:
     """Validate every file and build the executable spec; raise ModelInvalid listing all problems."""
     meta = _load_meta(files)
-    parser = _parse(files, meta)
-    v = _Validator(files, helpers, evaluate)
+    parser, trees = _parse(files, meta)
+    v = _Validator(files, trees, helpers, evaluate)
     reserved = [i for i in v.element_files if i in RESERVED_IDS or i.endswith(".EndJoin")]
     if reserved:
         # SpiffWorkflow names its own start and end specs so; an element with such an id
