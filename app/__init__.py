@@ -56,10 +56,11 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import api, auth, pages, public
+    from app.web import api, archive, auth, pages, public
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(archive.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
 

@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 typed models. No commits here, no Flask globals."""
 
+from app.models.archive import Achievement, PerformanceArchive
 from app.models.calendar import CalendarDay, CalendarYear
 from app.models.certificate import Certificate
 from app.models.committee import Committee, CommitteeScope
@@ -13,6 +14,7 @@ from app.models.task import HumanTask
 from app.models.user import ApiToken, LoginAttempt, User, UserRole
 
 __all__ = [
+    "Achievement",
     "ApiToken",
     "CalendarDay",
     "CalendarYear",
@@ -26,6 +28,7 @@ __all__ = [
     "LoginAttempt",
     "MessageSubscription",
     "Organisation",
+    "PerformanceArchive",
     "ProcessInstance",
     "ProcessVersion",
     "Setting",

@@ -2,28 +2,59 @@
 
 from __future__ import annotations
 
+import io
 from typing import IO, Any
 from zipfile import BadZipFile
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app import clock
 from app.extensions import db
-from app.models import CeRecord, User
+from app.models import CeRecord, Organisation, User
+from app.rules.title import CE_DEEMED_UNTIL_YEAR, ce_year_compliant
 from app.services import audit
-from app.services.errors import FormInvalid, NotAllowed
+from app.services.errors import FormInvalid, NotAllowed, NotFound
 
 FIELDS = ("professional", "public", "general_public")
+CITY_LEVEL = "市本级"
+SEARCH_LIMIT = 50
+
+
+# -- scope: a county bureau registers hours for its own county only ---------------------------
+def _require_hr(actor: User) -> None:
+    if not actor.has_role("hr_staff", "system_admin"):
+        raise NotAllowed("只有人力社保部门工作人员或系统管理员可以登记继续教育学时")
+
+
+def scope_counties(actor: User) -> set[str] | None:
+    """None: everyone (system_admin, city HR staff); else the counties of the actor's hr_staff roles."""
+    if actor.has_role("system_admin"):
+        return None
+    counties = {r.org.county for r in actor.roles if r.role == "hr_staff"}
+    return None if CITY_LEVEL in counties else counties
+
+
+def in_scope(actor: User, person: User) -> bool:
+    counties = scope_counties(actor)
+    return counties is None or person.org.county in counties
+
+
+def _out_of_scope(person: User) -> str:
+    return f"无权登记 {person.username}（{person.display_name}，{person.org.county}）的学时：不属于本县（市、区）"
 
 
 def upsert(actor: User, records: Any) -> int:
-    if not actor.has_role("hr_staff", "system_admin"):
-        raise NotAllowed("只有人力社保部门工作人员或系统管理员可以登记继续教育学时")
+    """Insert or update hours by (username, year): every record, or none.
+
+    A county bureau's staff may register only persons of organisations in their county.
+    """
+    _require_hr(actor)
     if not isinstance(records, list) or not records:
         raise FormInvalid("应提交学时记录数组", {"records": ["应为非空数组"]})
     errors: dict[str, list[str]] = {}
+    refused: dict[str, list[str]] = {}
     users: dict[str, User] = {}
     for i, rec in enumerate(records):
         if not isinstance(rec, dict):
@@ -32,6 +63,8 @@ def upsert(actor: User, records: Any) -> int:
         user = db.session.scalar(select(User).where(User.username == rec.get("username")))
         if user is None:
             errors[f"{i}.username"] = ["用户不存在"]
+        elif not in_scope(actor, user):
+            refused[f"{i}.username"] = [_out_of_scope(user)]
         else:
             users[rec["username"]] = user
         year = rec.get("year")
@@ -45,6 +78,9 @@ def upsert(actor: User, records: Any) -> int:
                 hours_ok = False
         if hours_ok and rec["general_public"] > rec["public"]:
             errors[f"{i}.general_public"] = ["一般公需科目学时不能超过公需科目学时"]
+    if refused:
+        names = "、".join(dict.fromkeys(m for ms in refused.values() for m in ms))
+        raise NotAllowed(f"您只能登记本县（市、区）人员的继续教育学时：{names}", refused)
     if errors:
         raise FormInvalid("学时记录有误", errors)
     for rec in records:
@@ -103,20 +139,72 @@ def read_excel(stream: IO[bytes]) -> list[dict[str, Any]]:
     return records
 
 
+def import_template(actor: User) -> bytes:
+    """An empty .xlsx with the header row read_excel expects."""
+    _require_hr(actor)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "学时登记"
+    sheet.append(list(HEADERS))
+    for column, width in zip("ABCDE", (16, 8, 12, 12, 14), strict=True):
+        sheet.column_dimensions[column].width = width
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def import_excel(actor: User, stream: IO[bytes]) -> int:
     """Upsert every row, or nothing: errors name the Excel row (第 N 行)."""
+    _require_hr(actor)
     records = read_excel(stream)
     try:
         return upsert(actor, records)
-    except FormInvalid as exc:
+    except (FormInvalid, NotAllowed) as exc:
         fields: dict[str, list[str]] = {}
         for key, messages in exc.fields.items():
             index, _, name = key.partition(".")
             column = next((h for h, k in HEADERS.items() if k == name), name)
             label = f"第 {int(index) + 2} 行" + (f" {column}" if column else "") if index.isdigit() else key
             fields[label] = messages
-        raise FormInvalid(exc.message, fields) from exc
+        raise type(exc)(exc.message, fields) from exc
 
 
 def records_for(user: User) -> list[CeRecord]:
     return list(db.session.scalars(select(CeRecord).where(CeRecord.user_id == user.id).order_by(CeRecord.year)))
+
+
+def search_persons(actor: User, query: str) -> list[User]:
+    """Persons in the actor's scope whose username or display name contains the query."""
+    _require_hr(actor)
+    text = (query or "").strip()[:80]
+    if not text:
+        return []
+    like = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    stmt = (select(User).join(Organisation, User.org_id == Organisation.id)
+            .where(or_(User.username.ilike(like, escape="\\"), User.display_name.ilike(like, escape="\\"))))
+    counties = scope_counties(actor)
+    if counties is not None:
+        stmt = stmt.where(Organisation.county.in_(counties))
+    return list(db.session.scalars(stmt.order_by(User.username).limit(SEARCH_LIMIT)))
+
+
+def person_records(actor: User, username: str) -> tuple[User, list[CeRecord]]:
+    """One person's hours as HR staff see them (within scope)."""
+    _require_hr(actor)
+    person = db.session.scalar(select(User).where(User.username == (username or "").strip()))
+    if person is None:
+        raise NotFound("用户不存在")
+    if not in_scope(actor, person):
+        raise NotAllowed(f"您只能查看本县（市、区）人员的继续教育学时：{_out_of_scope(person)}")
+    return person, records_for(person)
+
+
+def yearly_results(records: list[CeRecord]) -> list[dict[str, Any]]:
+    """Each year's hours with the DT-01 verdict (years ≤ CE_DEEMED_UNTIL_YEAR count as met, D2)."""
+    rows = []
+    for r in records:
+        verdict = ce_year_compliant(r.year, r.professional, r.public, r.general_public)
+        rows.append({"year": r.year, "professional": r.professional, "public": r.public,
+                     "general_public": r.general_public, "total": r.professional + r.public,
+                     "deemed": r.year <= CE_DEEMED_UNTIL_YEAR, **verdict})
+    return rows

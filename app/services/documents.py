@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Document, ProcessInstance, User
+from app.services import archive_scope
 from app.services.access import can_view
 from app.services.errors import FormInvalid, NotAllowed, NotFound
 
@@ -93,7 +94,7 @@ def get(actor: User, doc_id: str) -> tuple[Document, bytes]:
         raise NotFound("文件不存在")
     allowed = doc.uploaded_by_id == actor.id or (
         doc.instance_id is not None and can_view(actor, db.session.get(ProcessInstance, doc.instance_id))
-    )
+    ) or archive_scope.may_view_attachment(actor, doc)
     if not allowed:
         raise NotAllowed("您无权查看该文件")
     return doc, _path(doc.id).read_bytes()
