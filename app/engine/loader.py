@@ -18,8 +18,10 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 from app.engine.sandbox import ScriptRejected, compile_expression, compile_script
 from app.engine.xmlsafe import UnsafeXml, parse_xml
@@ -27,6 +29,8 @@ from app.engine.xmlsafe import UnsafeXml, parse_xml
 FORM_SCHEMA_PROP = "formJsonSchemaFilename"
 FORM_UI_PROP = "formUiSchemaFilename"
 DUE_PROP = "dueWorkingDays"
+# A task page may show a domain panel (e.g. the eligibility results, the vote table) beside its form.
+PANEL_PROP = "panel"
 SERVICES = frozenset({"issue_certificate"})
 
 
@@ -105,10 +109,13 @@ RESERVED_IDS = frozenset({"Start", "End", "Root"})
 
 
 class _Validator:
-    def __init__(self, files: Mapping[str, str], trees: Mapping[str, Any], helpers: Mapping[str, Any], evaluate):
+    def __init__(self, files: Mapping[str, str], trees: Mapping[str, Any], helpers: Mapping[str, Any], evaluate,
+                 services: frozenset[str] = SERVICES, panels: frozenset[str] = frozenset()):
         self.files = files
         self.helpers = helpers
         self.evaluate = evaluate
+        self.services = services
+        self.panels = panels
         self.problems: list[Problem] = []
         self.bpmn_file = next((n for n in files if n.endswith(".bpmn")), "")
         # Which file holds each element, and the id of each sequence flow by (source, target):
@@ -163,6 +170,20 @@ class _Validator:
             TimerEventDefinition.parse_time_or_duration(str(value))
         except Exception as exc:  # noqa: BLE001 - every failure is a problem to report
             self.add(element_id, f"定时器表达式试算失败：{exc}")
+
+    def check_payload(self, element_id: str, message: str, expression: str | None) -> None:
+        """A thrown message's payload is a dict display with a ``correlate`` entry naming its receivers."""
+        if not expression or not expression.strip():
+            self.add(element_id, f"发送的消息“{message}”缺少消息内容（messagePayload），须包含 correlate")
+            return
+        before = len(self.problems)
+        self.check_expression(element_id, expression, "消息内容")
+        if len(self.problems) > before:
+            return
+        tree = ast.parse(expression.strip(), mode="eval").body
+        keys = {k.value for k in getattr(tree, "keys", []) if isinstance(k, ast.Constant)}
+        if not isinstance(tree, ast.Dict) or "correlate" not in keys:
+            self.add(element_id, f"发送的消息“{message}”的内容应为字典，并包含 correlate（接收方的关联条件）")
 
 
 def _load_meta(files: Mapping[str, str]) -> dict[str, Any]:
@@ -239,6 +260,9 @@ def _check_specs(v: _Validator, specs: Iterable[Any], meta: Mapping[str, Any]) -
             ext = getattr(ts, "extensions", {}) or {}
             props = ext.get("properties", {}) if isinstance(ext, dict) else {}
             lane = getattr(ts, "lane", None)
+            panel = props.get(PANEL_PROP)
+            if panel and panel not in v.panels:
+                v.add(bpmn_id, f"未知的任务面板 {panel}；可用：{'、'.join(sorted(v.panels)) or '无'}")
             if lane is not None and lane not in lanes:
                 v.add(bpmn_id, f"泳道“{lane}”没有在 model.json 的 lanes 中映射到角色")
             kind = type(ts).__name__
@@ -250,6 +274,7 @@ def _check_specs(v: _Validator, specs: Iterable[Any], meta: Mapping[str, Any]) -
                     "form": props.get(FORM_SCHEMA_PROP),
                     "ui": props.get(FORM_UI_PROP),
                     "due_working_days": props.get(DUE_PROP),
+                    "panel": panel,
                     "kind": kind,
                 }
                 if kind == "UserTask" and lane is None:
@@ -265,9 +290,11 @@ def _check_specs(v: _Validator, specs: Iterable[Any], meta: Mapping[str, Any]) -
             for ev in getattr(event, "event_definitions", None) or ([event] if event else []):
                 if isinstance(ev, TimerEventDefinition):
                     v.check_timer(bpmn_id, ev.expression, samples)
+                if isinstance(ev, MessageEventDefinition) and isinstance(ts, ThrowingEvent):
+                    v.check_payload(bpmn_id, ev.name, ev.expression)
             if kind == "ServiceTask":
-                if ts.operation_name not in SERVICES:
-                    v.add(bpmn_id, f"未知的服务 {ts.operation_name}；可用：{', '.join(sorted(SERVICES))}")
+                if ts.operation_name not in v.services:
+                    v.add(bpmn_id, f"未知的服务 {ts.operation_name}；可用：{', '.join(sorted(v.services))}")
                 for name, param in ts.operation_params.items():
                     v.check_expression(bpmn_id, param.get("value"), f"服务参数 {name} ")
             engine = getattr(ts, "dmnEngine", None)
@@ -305,11 +332,15 @@ def _check_cell(v: _Validator, rule: Any, text: str, file: str) -> None:
     v.add(rule.id, f"第 {rule.row_number} 行条件不合法：{error}", file)
 
 
-def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate) -> CompiledModel:
-    """Validate every file and build the executable spec; raise ModelInvalid listing all problems."""
+def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate,
+                  services: Iterable[str] = SERVICES, panels: Iterable[str] = ()) -> CompiledModel:
+    """Validate every file and build the executable spec; raise ModelInvalid listing all problems.
+
+    `services` and `panels` are the names the app provides (service-task operators, task panels).
+    """
     meta = _load_meta(files)
     parser, trees = _parse(files, meta)
-    v = _Validator(files, trees, helpers, evaluate)
+    v = _Validator(files, trees, helpers, evaluate, frozenset(services), frozenset(panels))
     reserved = [i for i in v.element_files if i in RESERVED_IDS or i.endswith(".EndJoin")]
     if reserved:
         # SpiffWorkflow names its own start and end specs so; an element with such an id

@@ -7,6 +7,7 @@ compiled once per process and content hash) and with the library and serializer 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,9 +22,11 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask as _SpiffServiceTask
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
@@ -49,6 +52,38 @@ class _ClockDatetime(datetime):
 
 
 _timer_module.datetime = _ClockDatetime
+
+
+def _execute_service(self, task) -> bool:
+    """A service task without a resultVariable merges the service's outputs into the task data.
+
+    The library stores every result under one variable (``spiff__<id>_result`` by default), so a
+    diagram would need a post-script to unpack each service's outputs; our services return flat
+    dicts of result fields, and a named resultVariable keeps the library's behaviour.
+    """
+    result = json.loads(task.workflow.script_engine.call_service(
+        task, operation_name=self.operation_name, operation_params=self.evaluate_params(task)))
+    if self.result_variable.startswith("spiff__") and isinstance(result, dict):
+        task.data.update(result)
+    else:
+        task.data[self.result_variable] = result
+    return True
+
+
+_SpiffServiceTask._execute = _execute_service
+_spiff_message_update = MessageEventDefinition.update_task_data
+
+
+def _message_update_task_data(self, my_task) -> None:
+    """A message catch without a messageVariable merges a dict payload into the task data,
+    as a service task without a resultVariable does; with a variable, the library's way."""
+    if self.message_var is None and isinstance(my_task.internal_data.get(self.name), dict):
+        my_task.data.update(copy.deepcopy(my_task.internal_data.pop(self.name)))
+        return
+    _spiff_message_update(self, my_task)
+
+
+MessageEventDefinition.update_task_data = _message_update_task_data
 
 
 class EngineError(Exception):
@@ -79,12 +114,26 @@ class StepRecord:
 
 
 @dataclass
+class ThrownMessage:
+    """A message thrown by the diagram that no task of this instance caught: the app routes it.
+
+    The payload expression of a throw event returns a dict; its ``correlate`` entry says which
+    waiting instances receive it (matched against their subscriptions), the rest is the payload.
+    """
+
+    name: str
+    correlation: dict[str, Any]
+    payload: dict[str, Any]
+
+
+@dataclass
 class Case:
     """One instance's workflow, with what happened since it was loaded."""
 
     model: CompiledModel
     workflow: BpmnWorkflow
     steps: list[StepRecord] = field(default_factory=list)
+    thrown: list[ThrownMessage] = field(default_factory=list)
 
     # -- reading -------------------------------------------------------------------------
     def status(self) -> str:
@@ -116,11 +165,29 @@ class Case:
             )
         return tasks
 
+    def _in_event_subprocess(self, task) -> bool:
+        """Event subprocesses start from a copy of old data: they and their tasks never speak for the case."""
+        if self._is_event_subprocess(task.task_spec):
+            return True
+        workflow = task.workflow
+        while workflow is not self.workflow and workflow is not None:
+            parent = self.workflow.get_task_from_id(workflow.parent_task_id)
+            if parent is None or self._is_event_subprocess(parent.task_spec):
+                return True
+            workflow = parent.workflow
+        return False
+
+    def _is_event_subprocess(self, spec) -> bool:
+        # The Spiff parser builds triggered subprocesses as plain SubWorkflowTasks; the start task
+        # knows them as the specs it triggers.
+        return isinstance(spec, EventSubprocess) or spec.name in self.workflow.spec.start.trigger_specs
+
     def data(self) -> dict[str, Any]:
-        """The case data as of the latest step."""
+        """The case data as of the latest step of the main flow."""
         if self.workflow.is_completed():
             return dict(self.workflow.data)
-        live = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
+        live = [t for t in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
+                if not self._in_event_subprocess(t)]
         if live:
             latest = max(live, key=lambda t: t.last_state_change)
             return dict(latest.data)
@@ -143,12 +210,24 @@ class Case:
         return min(due) if due else None
 
     def waiting_messages(self) -> list[tuple[str, str, dict[str, Any]]]:
-        """(message name, catching element id, the data at the waiting point) for each wait."""
+        """(message name, catching element id, the data at the waiting point) for each wait.
+
+        Event subprocesses with a message start listen for as long as the instance runs (each
+        message starts one more subprocess); they wait with the case's current data.
+        """
         found = []
         for task in self.workflow.get_tasks(state=TaskState.WAITING):
             event = getattr(task.task_spec, "event_definition", None)
             if isinstance(event, MessageEventDefinition) and isinstance(task.task_spec, CatchingEvent):
                 found.append((event.name, task.task_spec.bpmn_id, task.data))
+        if not self.workflow.is_completed():
+            current = None
+            for name in self.workflow.spec.start.trigger_specs:
+                for start in self.workflow.subprocess_specs[name].bpmn_start_events:
+                    event = start.event_definition
+                    if isinstance(event, MessageEventDefinition):
+                        current = self.data() if current is None else current
+                        found.append((event.name, start.bpmn_id, current))
         return found
 
     # -- acting --------------------------------------------------------------------------
@@ -156,9 +235,29 @@ class Case:
         try:
             self.workflow.do_engine_steps(did_complete_task=self._record)
         except SpiffWorkflowException as exc:
+            self._collect_thrown()  # throws that ran before the failure did happen
             raise EngineError(_describe(exc), _element(exc)) from exc
         except Exception as exc:  # noqa: BLE001 - scripts may raise anything
+            self._collect_thrown()
             raise EngineError(f"{type(exc).__name__}: {exc}") from exc
+        bad = self._collect_thrown()
+        if bad:
+            raise EngineError(f"消息“{bad}”的内容缺少 correlate（接收方的关联条件）", bad)
+
+    def _collect_thrown(self) -> str | None:
+        """Queue the uncaught message throws; returns the name of one without a correlation."""
+        bad = None
+        for event in self.workflow.get_events():
+            definition = event.event_definition
+            if not isinstance(definition, MessageEventDefinition):
+                continue
+            payload = dict(event.payload) if isinstance(event.payload, Mapping) else {"value": event.payload}
+            correlation = payload.pop("correlate", None)
+            if not isinstance(correlation, Mapping) or not correlation:
+                bad = definition.name
+                continue
+            self.thrown.append(ThrownMessage(definition.name, dict(correlation), payload))
+        return bad
 
     def complete(self, guid: str, data: Mapping[str, Any]) -> ReadyTask:
         task = self.workflow.get_task_from_id(UUID(guid))
