@@ -4,11 +4,14 @@ from app.models.archive import Achievement, PerformanceArchive
 from app.models.calendar import CalendarDay, CalendarYear
 from app.models.certificate import Certificate
 from app.models.committee import Committee, CommitteeScope
-from app.models.document import Document
+from app.models.document import DocSequence, Document
 from app.models.education import CeRecord
 from app.models.event import Event
+from app.models.integrity import IntegrityRecord, SupervisionFlag
 from app.models.org import Organisation
+from app.models.outbox import OutboxMessage
 from app.models.process import MessageSubscription, ProcessInstance, ProcessVersion
+from app.models.review import Objection, PublicNotice, SessionEntry
 from app.models.setting import Setting
 from app.models.task import HumanTask
 from app.models.user import ApiToken, LoginAttempt, User, UserRole
@@ -22,16 +25,23 @@ __all__ = [
     "Certificate",
     "Committee",
     "CommitteeScope",
+    "DocSequence",
     "Document",
     "Event",
     "HumanTask",
+    "IntegrityRecord",
     "LoginAttempt",
     "MessageSubscription",
+    "Objection",
     "Organisation",
+    "OutboxMessage",
     "PerformanceArchive",
     "ProcessInstance",
     "ProcessVersion",
+    "PublicNotice",
+    "SessionEntry",
     "Setting",
+    "SupervisionFlag",
     "User",
     "UserRole",
 ]

@@ -19,6 +19,24 @@ class Document(db.Model):
     size: Mapped[int] = mapped_column(Integer)
     content_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # None for a public objector's evidence and for documents the system generated.
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # upload, or what was generated: letter_4_2, list_4_3, recommendation_list, written_opinion,
+    # publication, commission_letter, objection_evidence, objection_report
+    kind: Mapped[str] = mapped_column(String(40), default="upload")
+    doc_no: Mapped[str | None] = mapped_column(String(80))  # 文号 of a generated document
+    # None: everyone who may see the case; officials: committee offices and HR bureaus only
+    # (an objector's evidence is never shown to the applicant or the employer).
+    audience: Mapped[str | None] = mapped_column(String(20))
+
+
+class DocSequence(db.Model):
+    """The last number given for a document series (文号) per issuer prefix and year."""
+
+    __tablename__ = "doc_sequence"
+
+    prefix: Mapped[str] = mapped_column(String(80), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
