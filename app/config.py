@@ -55,6 +55,13 @@ class Config:
     # Domain settings (decisions.md).
     GRADUATE_BATCH_CUTOFF_DAY = int(os.environ.get("GRADUATE_BATCH_CUTOFF_DAY", "10"))
     CORRECTION_WORKING_DAYS = int(os.environ.get("CORRECTION_WORKING_DAYS", "10"))
+    # D11: notice periods and the time to conclude an objection, in working days.
+    UNIT_NOTICE_WORKING_DAYS = int(os.environ.get("UNIT_NOTICE_WORKING_DAYS", "5"))
+    PRE_NOTICE_WORKING_DAYS = int(os.environ.get("PRE_NOTICE_WORKING_DAYS", "5"))
+    POST_NOTICE_WORKING_DAYS = int(os.environ.get("POST_NOTICE_WORKING_DAYS", "5"))
+    OBJECTION_WORKING_DAYS = int(os.environ.get("OBJECTION_WORKING_DAYS", "10"))
+    # Limit on objections (public form, per client address).
+    OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "5 per hour")
     WTF_CSRF_TIME_LIMIT = None
     WTF_I18N_ENABLED = False  # WTForms' own zh messages (no Flask-Babel)
     SESSION_COOKIE_HTTPONLY = True

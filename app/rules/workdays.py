@@ -54,6 +54,16 @@ class OfficialCalendar:
                 raise ValueError("工作日跨度过大")
         return WorkdayResult(current, provisional)
 
+    def notice_end(self, start: date, days: int) -> WorkdayResult:
+        """The last day of a notice of `days` working days opening on `start` (公示期).
+
+        `start` is the first day when it is a working day (a notice from Thu 2022-09-22 for 5
+        working days ends Wed 09-28); otherwise the next working day is.
+        """
+        if days < 1:
+            raise ValueError("公示期至少 1 个工作日")
+        return self.add_working_days(start - timedelta(days=1), days)
+
     def working_days_between(self, start: date, end: date) -> int:
         """Working days in (start, end]; negative when end < start."""
         if end < start:

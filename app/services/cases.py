@@ -9,15 +9,15 @@ from collections import defaultdict
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import OperationalError
 
 from app import clock
 from app.engine import Case, EngineError, ReadyTask
 from app.engine.runtime import LIBRARY_VERSION
 from app.extensions import db
-from app.models import Document, HumanTask, MessageSubscription, ProcessInstance, User, UserRole
-from app.services import audit, calendar, certificates, registry
+from app.models import HumanTask, MessageSubscription, ProcessInstance, User, UserRole
+from app.services import audit, calendar, outbox, registry
 from app.services.access import org_by_name
 from app.services.errors import Conflict, NotFound
 
@@ -45,12 +45,18 @@ def lock(instance_id: int) -> ProcessInstance:
 
 
 def handler_for(instance: ProcessInstance, actor: User | None):
+    from app.services import operations
+
     def handle(operation: str, params: dict[str, Any], data: dict[str, Any]) -> Any:
-        if operation == "issue_certificate":
-            return certificates.issue(instance, data, params, actor)
-        raise EngineError(f"未知服务 {operation}")
+        return operations.call(operation, operations.Call(instance, data, params, actor))
 
     return handle
+
+
+def commit() -> None:
+    """Commit the use case, then deliver the messages it sent to other instances."""
+    db.session.commit()
+    outbox.dispatch()
 
 
 def load(instance: ProcessInstance, actor: User | None) -> Case:
@@ -89,9 +95,13 @@ def save(instance: ProcessInstance, case: Case, actor: User | None, error: Engin
             audit.record("step_completed", actor=None, instance=instance, bpmn_id=step.bpmn_id,
                          details={"name": step.name, "kind": step.kind})
     case.steps.clear()
+    for message in case.thrown:
+        outbox.enqueue(message.name, message.correlation, message.payload, source=instance)
+        audit.record("message_sent", instance=instance,
+                     details={"name": message.name, "correlation": message.correlation})
+    case.thrown.clear()
     _project_inbox(instance, case, data)
     _project_messages(instance, case)
-    _attach_documents(instance, data)
 
 
 def _project_inbox(instance: ProcessInstance, case: Case, data: dict[str, Any]) -> None:
@@ -166,14 +176,6 @@ def _project_messages(instance: ProcessInstance, case: Case) -> None:
 
 def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
-
-
-def _attach_documents(instance: ProcessInstance, data: dict[str, Any]) -> None:
-    ids = [v for v in data.get("attachments") or [] if isinstance(v, str)]
-    if ids:
-        db.session.execute(
-            update(Document).where(Document.id.in_(ids), Document.instance_id.is_(None)).values(instance_id=instance.id)
-        )
 
 
 def title_for(meta: dict[str, Any], data: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ from app import clock
 from app.extensions import db
 from app.models import Certificate, ProcessInstance, User
 from app.services import audit
+from app.services.operations import Call, operation
 
 
 def _check_digit(digits: str) -> str:
@@ -42,7 +43,7 @@ def issue(instance: ProcessInstance, data: dict[str, Any], params: dict[str, Any
         employer_name=data.get("employer_org") or "",
         specialty=str(params.get("specialty") or ""),
         level=str(params.get("level") or ""),
-        issuer_name=data.get("reviewer_org") or "",
+        issuer_name=str(params.get("issuer") or data.get("reviewer_org") or ""),
         issued_on=today,
         status="valid",
         created_at=clock.now(),
@@ -55,6 +56,11 @@ def issue(instance: ProcessInstance, data: dict[str, Any], params: dict[str, Any
     audit.record("certificate_issued", actor=actor, instance=instance,
                  details={"number": cert.number, "level": cert.level, "kind": kind})
     return {"number": cert.number}
+
+
+@operation("issue_certificate")
+def _issue_operation(call: Call) -> dict:
+    return issue(call.instance, dict(call.data), dict(call.params), call.actor)
 
 
 def verify(number: str) -> Certificate | None:

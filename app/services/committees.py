@@ -102,3 +102,73 @@ def route(plan_year: int, committee: str, specialty: str, target_title: str, uni
 
 def plan_years() -> list[int]:
     return list(db.session.scalars(select(CommitteeScope.plan_year).distinct().order_by(CommitteeScope.plan_year)))
+
+
+# -- the current plan, as the application form offers it ---------------------------------------
+TITLES = Path(__file__).resolve().parents[1] / "data" / "titles.json"
+_titles_cache: dict[str, Any] = {}
+
+
+def current_plan_year() -> int:
+    """The plan applications are made under: the `current_plan_year` setting, else the newest plan."""
+    from app.models import Setting
+
+    row = db.session.get(Setting, "current_plan_year")
+    if row is not None and isinstance(row.value.get("year"), int):
+        return row.value["year"]
+    years = plan_years()
+    if not years:
+        raise LookupError("尚未载入任何年度评审计划")
+    return years[-1]
+
+
+def _current_scopes() -> list[CommitteeScope]:
+    return list(db.session.scalars(
+        select(CommitteeScope).join(Committee, Committee.id == CommitteeScope.committee_id)
+        .where(CommitteeScope.plan_year == current_plan_year()).order_by(Committee.id)))
+
+
+def offered_committees() -> list[str]:
+    return [s.committee.name for s in _current_scopes()]
+
+
+def offered_titles() -> list[str]:
+    seen: dict[str, None] = {}
+    for scope in _current_scopes():
+        for title in [*(scope.titles_evaluated or []), *(scope.titles_recommended or [])]:
+            seen.setdefault(title, None)
+    return list(seen)
+
+
+def offered_specialties() -> list[str]:
+    seen: dict[str, None] = {}
+    for scope in _current_scopes():
+        for specialty in scope.specialties or []:
+            seen.setdefault(specialty, None)
+    return list(seen)
+
+
+def _titles() -> dict[str, Any]:
+    if not _titles_cache:
+        _titles_cache.update(json.loads(TITLES.read_text(encoding="utf-8")))
+    return _titles_cache
+
+
+def title_level(title: str) -> str:
+    """初级, 中级, 副高级 or 正高级 (unknown titles: 中级, the level most committees evaluate)."""
+    return _titles()["titles"].get(title, {}).get("level", "中级")
+
+
+def required_years(title: str) -> int:
+    """Years in the current title the series standard asks for (N of DT-02)."""
+    info = _titles()["titles"].get(title, {})
+    return int(info.get("required_years") or _titles()["default_years"][title_level(title)])
+
+
+def committee_named(name: str) -> Committee | None:
+    return db.session.scalar(select(Committee).join(Organisation, Organisation.id == Committee.org_id)
+                             .where(Organisation.name == name))
+
+
+def scope_of(committee: Committee, plan_year: int) -> CommitteeScope | None:
+    return next((s for s in committee.scopes if s.plan_year == plan_year), None)

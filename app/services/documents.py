@@ -29,7 +29,12 @@ def _path(doc_id: str) -> Path:
     return Path(current_app.config["DOCUMENT_DIR"]) / doc_id[:2] / doc_id
 
 
-def upload(actor: User, filename: str, stream: IO[bytes]) -> Document:
+OFFICIAL_ROLES = ("committee_office", "hr_staff", "system_admin", "manager")
+
+
+def upload(actor: User | None, filename: str, stream: IO[bytes], *, kind: str = "upload",
+           audience: str | None = None) -> Document:
+    """Store an uploaded file. `actor` None: a member of the public (an objector's evidence)."""
     name = Path(filename or "").name.strip()
     suffix = Path(name).suffix.lower()
     if not name or suffix not in ALLOWED:
@@ -49,8 +54,10 @@ def upload(actor: User, filename: str, stream: IO[bytes]) -> Document:
         size=len(content),
         content_type=content_type,
         sha256=hashlib.sha256(content).hexdigest(),
-        uploaded_by_id=actor.id,
+        uploaded_by_id=actor.id if actor is not None else None,
         created_at=clock.now(),
+        kind=kind,
+        audience=audience,
     )
     path = _path(doc.id)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +81,8 @@ def discard(actor: User, ids: list[str]) -> int:
     return len(docs)
 
 
-def check_owned(actor: User, ids: list[str], instance: ProcessInstance | None = None) -> None:
+def check_owned(actor: User, ids: list[str], instance: ProcessInstance | None = None,
+                field: str = "attachments") -> None:
     """Attachments must be the actor's own uploads (or already belong to this case)."""
     if not ids:
         return
@@ -85,20 +93,54 @@ def check_owned(actor: User, ids: list[str], instance: ProcessInstance | None = 
         or not (docs[i].uploaded_by_id == actor.id or (instance is not None and docs[i].instance_id == instance.id))
     ]
     if bad:
-        raise FormInvalid("附件无效", {"attachments": ["附件不存在或不属于您：" + "、".join(bad)]})
+        raise FormInvalid("附件无效", {field: ["附件不存在或不属于您：" + "、".join(bad)]})
 
 
 def get(actor: User, doc_id: str) -> tuple[Document, bytes]:
     doc = db.session.get(Document, doc_id)
     if doc is None:
         raise NotFound("文件不存在")
-    allowed = doc.uploaded_by_id == actor.id or (
-        doc.instance_id is not None and can_view(actor, db.session.get(ProcessInstance, doc.instance_id))
+    allowed = (doc.uploaded_by_id is not None and doc.uploaded_by_id == actor.id) or (
+        doc.instance_id is not None and may_see(actor, doc)
+        and can_view(actor, db.session.get(ProcessInstance, doc.instance_id))
     ) or archive_scope.may_view_attachment(actor, doc)
     if not allowed:
         raise NotAllowed("您无权查看该文件")
     return doc, _path(doc.id).read_bytes()
 
 
-def for_instance(instance: ProcessInstance) -> list[Document]:
-    return list(db.session.scalars(select(Document).where(Document.instance_id == instance.id).order_by(Document.created_at)))
+def attach(instance: ProcessInstance, ids: list[str]) -> None:
+    """The uploads a form submitted now belong to the case (those no case holds yet). The caller commits."""
+    ids = [i for i in ids if isinstance(i, str)]
+    for doc in db.session.scalars(select(Document).where(Document.id.in_(ids), Document.instance_id.is_(None))):
+        doc.instance_id = instance.id
+
+
+def may_see(viewer: User | None, doc: Document) -> bool:
+    """Officials-only documents (an objector's evidence, investigation reports) stay with officials."""
+    return doc.audience != "officials" or (viewer is not None and viewer.has_role(*OFFICIAL_ROLES))
+
+
+def for_instance(instance: ProcessInstance, viewer: User | None = None) -> list[Document]:
+    docs = db.session.scalars(select(Document).where(Document.instance_id == instance.id).order_by(Document.created_at))
+    return [d for d in docs if may_see(viewer, d)]
+
+
+def store_generated(instance: ProcessInstance, kind: str, name: str, content: bytes, content_type: str,
+                    doc_no: str | None, actor: User | None) -> Document:
+    """Keep a document the system produced (a letter, a list) with the case. The caller commits."""
+    doc = Document(id=str(uuid.uuid4()), name=name[:255], size=len(content), content_type=content_type,
+                   sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=actor.id if actor else None,
+                   instance_id=instance.id, created_at=clock.now(), kind=kind, doc_no=doc_no)
+    path = _path(doc.id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    db.session.add(doc)
+    return doc
+
+
+def generated(instance: ProcessInstance, kinds: tuple[str, ...] | None = None) -> list[Document]:
+    query = select(Document).where(Document.instance_id == instance.id, Document.kind != "upload")
+    if kinds:
+        query = query.where(Document.kind.in_(kinds))
+    return list(db.session.scalars(query.order_by(Document.created_at)))

@@ -7,7 +7,8 @@ body is turned into form data and goes through the very same validators).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -61,18 +62,50 @@ def _choices(prop: Mapping[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
+def _catalog(name: str) -> list[str] | None:
+    """Options a form may take from the product's reference data ("enumFrom": "@plan_committees")."""
+    from app.services import committees
+
+    sources: dict[str, Callable[[], list[str]]] = {
+        "plan_committees": committees.offered_committees,
+        "plan_titles": committees.offered_titles,
+        "plan_specialties": committees.offered_specialties,
+    }
+    source = sources.get(name)
+    return source() if source is not None else None
+
+
+def _options(source: str, task_data: Mapping[str, Any]) -> list[str]:
+    if source.startswith("@"):
+        return _catalog(source[1:]) or []
+    return [str(v) for v in task_data.get(source) or []]
+
+
+def suggestions(defn: FormDefinition, name: str, task_data: Mapping[str, Any]) -> list[str]:
+    """Values offered for free text (an HTML datalist), from "ui:options": {"suggestFrom": ...}."""
+    source = defn.ui.get(name, {}).get("ui:options", {}).get("suggestFrom")
+    return _options(source, task_data) if source else []
+
+
 def resolved_schema(defn: FormDefinition, task_data: Mapping[str, Any]) -> dict[str, Any]:
-    """The schema as this task offers it: options narrowed and defaults taken from task data."""
+    """The schema as this task offers it: options narrowed and defaults taken from task data.
+
+    "enumFrom" names a task-data list, or "@name" a catalogue of the product (the committees
+    of the current plan...); with an enum or oneOf the options are narrowed, without one the
+    catalogue becomes the enum.
+    """
     schema = json.loads(json.dumps(defn.schema))
     for name, prop in schema.get("properties", {}).items():
         options = defn.ui.get(name, {}).get("ui:options", {})
         source = options.get("enumFrom")
         if source is not None:
-            allowed = [str(v) for v in task_data.get(source) or []]
+            allowed = _options(source, task_data)
             if "oneOf" in prop:
                 prop["oneOf"] = [o for o in prop["oneOf"] if str(o["const"]) in allowed]
-            elif "enum" in prop:
+            elif "enum" in prop and not source.startswith("@"):
                 prop["enum"] = [v for v in prop["enum"] if str(v) in allowed]
+            else:
+                prop["enum"] = allowed
         default_from = options.get("defaultFrom")
         if default_from and task_data.get(default_from) is not None:
             prop["default"] = task_data[default_from]
@@ -130,6 +163,12 @@ class NotAfterToday:
             raise validators.ValidationError("日期不能晚于今天")
 
 
+class NotBeforeToday:
+    def __call__(self, form, field):
+        if field.data and field.data < clock.today():
+            raise validators.ValidationError("日期不能早于今天")
+
+
 def _field(name: str, prop: Mapping[str, Any], ui: Mapping[str, Any], required: bool) -> Field:
     label = prop.get("title", name)
     help_text = ui.get("ui:help", "")
@@ -153,6 +192,8 @@ def _field(name: str, prop: Mapping[str, Any], ui: Mapping[str, Any], required: 
         chk = [presence]
         if prop.get("x-not-after") == "today":
             chk.append(NotAfterToday())
+        if prop.get("x-not-before") == "today":
+            chk.append(NotBeforeToday())
         return DateField(label, chk, format="%Y-%m-%d", **kwargs)
     if kind in {"integer", "number"}:
         chk = [presence]
@@ -208,6 +249,11 @@ def build_form(
     return _Form(formdata=formdata)
 
 
+def document_fields(defn: FormDefinition) -> list[str]:
+    """The fields that hold uploaded document ids (JSON Schema arrays)."""
+    return [n for n, p in defn.schema.get("properties", {}).items() if p.get("type") == "array"]
+
+
 def clean_data(defn: FormDefinition, form: Form) -> dict[str, Any]:
     schema = defn.schema
     out: dict[str, Any] = {}
@@ -250,6 +296,10 @@ def validate(
     """Validate submitted data (JSON or form data); return clean JSON values or raise FormInvalid."""
     if not isinstance(data, Mapping):
         raise FormInvalid("提交的数据格式不正确", {"data": ["应为对象"]})
+    if not isinstance(data, MultiDict):
+        # A JSON body that leaves out a field means its default (an unchecked box on a page is False).
+        defaults = {k: p["default"] for k, p in defn.schema.get("properties", {}).items() if "default" in p}
+        data = {**defaults, **data}
     formdata = data if isinstance(data, MultiDict) else to_formdata(data)
     unknown = [k for k in formdata if k not in defn.schema.get("properties", {}) and k != "csrf_token"]
     form = build_form(defn, task_data, formdata)
@@ -258,7 +308,56 @@ def validate(
         for name in unknown:
             fields[name] = ["表单中没有此字段"]
         raise FormInvalid("表单填写有误，请按提示修改", fields)
-    return clean_data(defn, form)
+    clean = clean_data(defn, form)
+    problems = rule_checks(defn, task_data, clean)
+    if problems:
+        raise FormInvalid("表单填写有误，请按提示修改", problems)
+    return clean
+
+
+# -- rule-backed checks ("x-checks") ----------------------------------------------------------
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+
+
+def _check_input(spec: Any, task_data: Mapping[str, Any], clean: Mapping[str, Any]) -> Any:
+    """"field:x" a submitted value, "data:x" the task's data, "today" the app's date, else a literal."""
+    if isinstance(spec, str):
+        if spec.startswith("field:"):
+            return clean.get(spec[6:])
+        if spec.startswith("data:"):
+            return task_data.get(spec[5:])
+        if spec == "today":
+            return clock.today().isoformat()
+    return spec
+
+
+def rule_checks(defn: FormDefinition, task_data: Mapping[str, Any], clean: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Cross-field checks a form declares against the bundled rules, e.g. DT-06 on a meeting date:
+
+    "x-checks": [{"rule": "lead_time_ok", "inputs": {"meeting_date": "field:meeting_date", ...},
+                  "expect": {"may_convene": true}, "field": "meeting_date", "message": "... {earliest_meeting_date}"}]
+    The message may name any output of the rule in braces.
+    """
+    from app.services import rules
+
+    problems: dict[str, list[str]] = {}
+    for check in defn.schema.get("x-checks", []):
+        inputs = {k: _check_input(v, task_data, clean) for k, v in check.get("inputs", {}).items()}
+        if any(v is None for v in inputs.values()):
+            continue
+        try:
+            outputs = rules.evaluate(check["rule"], inputs)
+        except FormInvalid as exc:  # the rule refuses its inputs: say so on the fields they came from
+            for name, messages in exc.fields.items():
+                source = str(check.get("inputs", {}).get(name, ""))
+                target = source[6:] if source.startswith("field:") else check.get("field", "form")
+                problems.setdefault(target, []).extend(messages)
+            continue
+        if all(outputs.get(k) == v for k, v in check.get("expect", {}).items()):
+            continue
+        message = _PLACEHOLDER.sub(lambda m, out=outputs: str(out.get(m.group(1), "")), check.get("message", "不符合规则"))
+        problems.setdefault(check.get("field", "form"), []).append(message)
+    return problems
 
 
 def api_form(defn: FormDefinition, task_data: Mapping[str, Any]) -> dict[str, Any]:

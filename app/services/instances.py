@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import Event, HumanTask, ProcessInstance, ProcessVersion, User
 from app.services import audit, cases, documents, forms, registry
 from app.services.access import can_start, can_view, visible_instances_clause
-from app.services.errors import DomainError, FormInvalid, NotAllowed, NotFound
+from app.services.errors import DomainError, FormInvalid, NotAllowed, NotFound, RuleViolation
 
 STATUSES = ("running", "waiting", "completed", "suspended", "terminated", "error")
 
@@ -30,10 +30,20 @@ def startable(actor: User) -> list[ProcessVersion]:
     return [v for v in registry.published() if can_start(actor, v.meta.get("starter_roles", []))]
 
 
+def _plan_year() -> int | None:
+    from app.services import committees
+
+    try:
+        return committees.current_plan_year()
+    except LookupError:
+        return None
+
+
 def applicant_context(actor: User) -> dict[str, Any]:
-    """What the case knows about its applicant without asking: name, employer, county."""
+    """What the case knows about its applicant without asking: name, employer, county, plan year."""
     org = actor.org
     return {
+        "plan_year": _plan_year(),
         "applicant": actor.username,
         "applicant_name": actor.display_name,
         "employer_org": org.name,
@@ -44,15 +54,39 @@ def applicant_context(actor: User) -> dict[str, Any]:
     }
 
 
-def start_instance(actor: User, process_id: str, data: Any) -> ProcessInstance:
-    version = registry.latest(process_id)
+def _archive_audited(actor: User) -> str | None:
+    from app.services import archives
+
+    if archives.is_audited(actor):
+        return None
+    return "业绩档案尚未经用人单位审核，不能申报。请先在“业绩档案”中登记业绩并提交单位审核。"
+
+
+# Preconditions a model may require of its starter (model.json "start_checks"): a message when unmet.
+START_CHECKS = {"archive_audited": _archive_audited}
+
+
+def check_can_start(actor: User, version: ProcessVersion) -> None:
     if not can_start(actor, version.meta.get("starter_roles", [])):
         raise NotAllowed("您没有发起该流程的权限")
+    for name in version.meta.get("start_checks", []):
+        check = START_CHECKS.get(name)
+        if check is None:
+            raise DomainError(f"流程模型要求了未知的发起条件 {name}，请联系流程管理员")
+        problem = check(actor)
+        if problem:
+            raise RuleViolation(problem)
+
+
+def start_instance(actor: User, process_id: str, data: Any) -> ProcessInstance:
+    version = registry.latest(process_id)
+    check_can_start(actor, version)
     defn = start_form(version)
     if not isinstance(data, dict):
         raise FormInvalid("提交的数据格式不正确", {"data": ["应为对象"]})
     clean = forms.validate(defn, {}, data) if defn else {}
-    documents.check_owned(actor, clean.get("attachments") or [])
+    uploads = [i for name in (forms.document_fields(defn) if defn else []) for i in clean.get(name) or []]
+    documents.check_owned(actor, uploads)
     context = applicant_context(actor)
     model = registry.compiled(version)
     now = clock.now()
@@ -75,6 +109,7 @@ def start_instance(actor: User, process_id: str, data: Any) -> ProcessInstance:
     )
     db.session.add(instance)
     db.session.flush()
+    context["instance_id"] = instance.id
     audit.record("instance_started", actor=actor, instance=instance,
                  details={"process_model": version.process_id, "version": version.version, "data": clean})
     error = None
@@ -84,7 +119,8 @@ def start_instance(actor: User, process_id: str, data: Any) -> ProcessInstance:
         db.session.rollback()
         raise DomainError(f"流程启动失败：{exc}") from exc
     cases.save(instance, case, actor, error)
-    db.session.commit()
+    documents.attach(instance, uploads)
+    cases.commit()
     return instance
 
 

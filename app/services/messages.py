@@ -14,35 +14,45 @@ from app.services.access import can_view
 from app.services.errors import FormInvalid, NotFound
 
 
+def matching(name: str, correlation: dict[str, Any]) -> list[int]:
+    """Ids of the instances waiting for `name` whose subscription has every correlation value."""
+    query = select(MessageSubscription).where(MessageSubscription.name == name)
+    target = correlation.get("instance_id")
+    if target is not None:
+        query = query.where(MessageSubscription.instance_id == target)
+    subscriptions = db.session.scalars(query.order_by(MessageSubscription.instance_id)).all()
+    return sorted({
+        sub.instance_id for sub in subscriptions
+        if all((sub.correlation or {}).get(k) == v for k, v in correlation.items())
+    })
+
+
+def deliver_to(instance_id: int, name: str, payload: Any, actor: User | None,
+               correlation: dict[str, Any] | None = None) -> ProcessInstance:
+    """Lock, load, deliver, save one instance; the caller commits."""
+    instance = cases.lock(instance_id)
+    case = cases.load(instance, actor)
+    error = None
+    try:
+        case.deliver(name, payload)
+    except EngineError as exc:
+        error = exc
+    audit.record("message_delivered", actor=actor, instance=instance,
+                 details={"name": name, "correlation": correlation or {}})
+    cases.save(instance, case, actor, error)
+    return instance
+
+
 def deliver(actor: User, name: str, correlation: dict[str, Any], payload: Any) -> list[int]:
+    """The REST API: deliver to the matching instances the caller may see."""
     if not isinstance(name, str) or not name:
         raise FormInvalid("消息名称必填", {"name": ["此项为必填项"]})
     if not isinstance(correlation, dict):
         raise FormInvalid("关联条件应为对象", {"correlation": ["应为对象"]})
-    subscriptions = db.session.scalars(
-        select(MessageSubscription).where(MessageSubscription.name == name).order_by(MessageSubscription.instance_id)
-    ).all()
-    matching = sorted({
-        sub.instance_id for sub in subscriptions
-        if all((sub.correlation or {}).get(k) == v for k, v in correlation.items())
-    })
-    targets = [inst for inst in (db.session.get(ProcessInstance, i) for i in matching)
+    targets = [inst for inst in (db.session.get(ProcessInstance, i) for i in matching(name, correlation))
                if inst is not None and can_view(actor, inst)]
     if not targets:
         raise NotFound(f"没有等待消息“{name}”且符合关联条件的流程实例")
-    delivered = []
-    for target in targets:
-        instance = cases.lock(target.id)
-        case = cases.load(instance, actor)
-        error = None
-        try:
-            case.deliver(name, payload)
-        except EngineError as exc:
-            error = exc
-        audit.record("message_delivered", actor=actor, instance=instance,
-                     details={"name": name, "correlation": correlation})
-        cases.save(instance, case, actor, error)
-        delivered.append(instance.id)
-    db.session.commit()
+    delivered = [deliver_to(target.id, name, payload, actor, correlation).id for target in targets]
+    cases.commit()
     return delivered
-

@@ -22,8 +22,14 @@ _compiled: dict[int, CompiledModel] = {}
 ServiceHandler = Callable[[str, dict[str, Any], dict[str, Any]], Any]
 
 
+POLICIES = ("unit_notice_working_days", "pre_notice_working_days", "post_notice_working_days",
+            "objection_working_days", "correction_working_days")
+
+
 def helpers() -> dict[str, Callable[..., Any]]:
-    return build_helpers(calendar.official_calendar(), current_app.config["GRADUATE_BATCH_CUTOFF_DAY"])
+    config = current_app.config
+    policies = {name: int(config[name.upper()]) for name in POLICIES}
+    return build_helpers(calendar.official_calendar(), config["GRADUATE_BATCH_CUTOFF_DAY"], policies)
 
 
 def runtime(service_handler: ServiceHandler | None = None) -> Runtime:
@@ -31,8 +37,10 @@ def runtime(service_handler: ServiceHandler | None = None) -> Runtime:
 
 
 def compile_files(files: dict[str, str]) -> CompiledModel:
+    from app.services import operations, panels
+
     rt = runtime()
-    return compile_model(files, rt.helpers, rt.evaluate)
+    return compile_model(files, rt.helpers, rt.evaluate, operations.names(), panels.names())
 
 
 def compiled(version: ProcessVersion) -> CompiledModel:

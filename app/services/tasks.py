@@ -11,7 +11,7 @@ from app import clock
 from app.engine import EngineError
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, User, UserRole
-from app.services import audit, cases, documents, forms
+from app.services import audit, cases, documents, forms, outbox, panels
 from app.services.access import actionable_tasks_clause, can_act, can_view
 from app.services.errors import Conflict, DomainError, NotAllowed, NotFound, TaskAlreadyCompleted
 
@@ -105,8 +105,13 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
             raise Conflict("任务状态已变化，请刷新后重试")
         meta = instance.version.meta["tasks"].get(task.bpmn_id, {})
         defn = forms.load_definition(instance.version.sources["files"], meta.get("form"), meta.get("ui"))
+        panel = panels.get(meta.get("panel"))
+        part, data = panel.take(data) if panel is not None and panel.take else ({}, data)
         clean = forms.validate(defn, ready.data, data)
-        documents.check_owned(actor, clean.get("attachments") or [], instance)
+        for name in forms.document_fields(defn):
+            documents.check_owned(actor, clean.get(name) or [], instance, field=name)
+        if panel is not None and panel.apply:
+            panel.apply(actor, instance, part, clean)
         error = None
         try:
             case.complete(task.task_guid, clean)
@@ -119,6 +124,7 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
         audit.record("task_completed", actor=actor, instance=instance, task=task,
                      details={"name": task.name, "data": clean})
         cases.save(instance, case, actor, error)
+        documents.attach(instance, [i for name in forms.document_fields(defn) for i in clean.get(name) or []])
         db.session.commit()
     except StaleDataError as exc:
         db.session.rollback()
@@ -126,6 +132,7 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
     except DomainError:
         db.session.rollback()
         raise
+    outbox.dispatch()
     return instance
 
 

@@ -9,7 +9,7 @@ from app import clock
 from app.engine import EngineError
 from app.extensions import db
 from app.models import ProcessInstance, User
-from app.services import audit, cases
+from app.services import audit, cases, outbox
 from app.services.errors import Conflict, NotAllowed
 
 
@@ -44,10 +44,11 @@ def fire_one(instance_id: int) -> bool:
         audit.record("timer_fired", instance=instance, details={"due_at": due_at.isoformat()})
         cases.save(instance, case, None, error)
         db.session.commit()
-        return True
     except (StaleDataError, Conflict):
         db.session.rollback()  # another sweep or a user saved it first; nothing is applied twice
         return False
+    outbox.dispatch()
+    return True
 
 
 def run_due_timers() -> int:
@@ -55,6 +56,7 @@ def run_due_timers() -> int:
     for instance_id in due_instance_ids():
         if fire_one(instance_id):
             fired += 1
+    outbox.dispatch()  # and retry any message a failed delivery left behind
     return fired
 
 

@@ -1,0 +1,92 @@
+"""Messages between instances: written in the sender's transaction, delivered after its commit.
+
+A BPMN throw (or a service notifying other cases) adds a row here while the sender is saved;
+`dispatch` then delivers each row in its own transaction to every instance whose subscription
+matches, so a message is never lost with a failed delivery nor sent for a rolled-back step.
+Rows that fail stay for the timer sweep to retry (Celery workers will run the same function).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import OutboxMessage, ProcessInstance
+
+MAX_ATTEMPTS = 5
+_dispatching: ContextVar[bool] = ContextVar("outbox_dispatching", default=False)
+
+
+def enqueue(name: str, correlation: dict[str, Any], payload: dict[str, Any] | None = None,
+            source: ProcessInstance | None = None) -> OutboxMessage:
+    row = OutboxMessage(created_at=clock.now(), source_instance_id=source.id if source is not None else None,
+                        name=name, correlation=dict(correlation), payload=dict(payload or {}), status="pending",
+                        attempts=0, delivered_to=[])
+    db.session.add(row)
+    return row
+
+
+def _next_pending() -> OutboxMessage | None:
+    return db.session.scalar(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.attempts < MAX_ATTEMPTS)
+        .order_by(OutboxMessage.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _deliver_row(row: OutboxMessage) -> None:
+    from app.services import messages
+
+    targets = messages.matching(row.name, row.correlation)
+    for instance_id in targets:
+        messages.deliver_to(instance_id, row.name, row.payload, actor=None)
+    row.status = "delivered" if targets else "dropped"
+    row.delivered_to = targets
+    row.processed_at = clock.now()
+
+
+def dispatch(limit: int = 10_000) -> int:
+    """Deliver pending messages, oldest first, each in its own transaction. Returns how many.
+
+    Deliveries may throw further messages; they are picked up by the same loop (a call made
+    while a dispatch is running returns at once).
+    """
+    if _dispatching.get():
+        return 0
+    token = _dispatching.set(True)
+    done = 0
+    try:
+        while done < limit:
+            row = _next_pending()
+            if row is None:
+                break
+            row_id = row.id
+            try:
+                _deliver_row(row)
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - one bad message must not stop the others
+                db.session.rollback()
+                current_app.logger.exception("outbox message %s failed", row_id)
+                _record_failure(row_id, exc)
+            done += 1
+    finally:
+        _dispatching.reset(token)
+    return done
+
+
+def _record_failure(row_id: int, exc: Exception) -> None:
+    row = db.session.get(OutboxMessage, row_id)
+    if row is None:
+        return
+    row.attempts += 1
+    row.error = f"{type(exc).__name__}: {exc}"[:2000]
+    if row.attempts >= MAX_ATTEMPTS:
+        row.status = "failed"
+    db.session.commit()

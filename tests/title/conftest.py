@@ -1,0 +1,171 @@
+"""The title review (评审程序) end to end: the people and units of the acceptance cases (analysis §8)
+and a driver that acts as each of them through the REST API, with the app clock set to the
+dates the cases give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from api_client import Api
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Organisation, Setting, User, UserRole
+from app.services import archives, ce
+from app.services.auth import hash_password
+
+LIANDU_TEACHERS = "莲都区中小学教师中级专业技术职务任职资格评审委员会"
+AUTO = "丽水市汽车零部件工程技术人员中级专业技术职务任职资格评审委员会"
+FORESTRY = "丽水市林业工程技术人员中级专业技术职务任职资格评审委员会"
+NATURAL = "丽水市自然资源工程技术人员中级专业技术职务任职资格评审委员会"
+INDUSTRY = "丽水市工业与信息化领域、生态环境工程技术人员中级专业技术职务任职资格评审委员会"
+DIRECT = "丽水市企业工程技术人员直报工程师评审委员会"
+TRANSPORT = "丽水市交通工程技术人员中级专业技术职务任职资格评审委员会"
+AGRI = "丽水市农业技术人员中级专业技术职务任职资格评审委员会"
+HEALTH_SENIOR = "丽水市卫生技术人员高级专业技术职务任职资格评审委员会"
+CITY_HR = "丽水市人力资源和社会保障局"
+LIANDU_HR = "莲都区人力资源和社会保障局"
+PASSWORD = "demo-pass-2026"
+
+
+def org(name: str, kind: str, county: str, unit_type: str | None = None, dept: str | None = None) -> Organisation:
+    found = db.session.scalar(select(Organisation).where(Organisation.name == name))
+    if found is None:
+        found = Organisation(name=name, kind=kind, county=county, unit_type=unit_type, self_managed=False)
+        db.session.add(found)
+        db.session.flush()
+    if dept:
+        found.competent_dept_id = org(dept, "competent_dept", county, "机关").id
+    return found
+
+
+def person(username: str, display: str, role: str, organisation: str) -> User:
+    found = db.session.scalar(select(User).where(User.username == username))
+    if found is not None:
+        return found
+    owner = db.session.scalar(select(Organisation).where(Organisation.name == organisation))
+    user = User(username=username, display_name=display, password_hash=hash_password(PASSWORD), org_id=owner.id)
+    user.roles.append(UserRole(role=role, org_id=owner.id))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+# name, employer (name, kind, county, unit type, competent department), employer HR, applicant
+UNITS = {
+    "p02": (("丽水市莲都区精工机械有限公司", "employer", "莲都区", "企业", None), "p02_hr", ("p02", "陈建锋")),
+    "p03": (("丽水市交通规划设计研究院", "employer", "市本级", "事业单位", "丽水市交通运输局"), "p03_hr", ("p03", "吴国平")),
+    "p04": (("丽水市莲都区绿能科技有限公司", "employer", "莲都区", "企业", None), "p04_hr", ("p04", "郑敏")),
+    "p05": (("莲都区农业技术推广中心", "employer", "莲都区", "事业单位", "莲都区农业农村局"), "p05_hr", ("p05", "徐志强")),
+    "p10": (("莲都区林业技术推广站", "employer", "莲都区", "事业单位", "莲都区林业局"), "p10_hr", ("p10", "邱林")),
+    "x1": (("浙江省林业科学研究院", "employer", "杭州市西湖区", "事业单位", None), "x1_hr", ("x1", "钱多多")),
+    "t2": (("丽水市莲都区示范中学", "employer", "莲都区", "事业单位", "莲都区教育局"), "school_hr", ("t2", "王老师")),
+    "t3": (("丽水市莲都区示范中学", "employer", "莲都区", "事业单位", "莲都区教育局"), "school_hr", ("t3", "李老师")),
+}
+OFFICES = {"direct_office": DIRECT, "transport_office": TRANSPORT, "industry_office": INDUSTRY,
+           "agri_office": AGRI, "forestry_office": FORESTRY, "natural_office": NATURAL}
+DEPARTMENTS = {"transport_dept": "丽水市交通运输局", "liandu_agri": "莲都区农业农村局", "liandu_forest": "莲都区林业局"}
+
+
+def audited_archive(applicant: User, employer_hr: User) -> None:
+    archives.add_achievement(applicant, {"kind": "论文", "title": "教学研究论文一篇", "achieved_on": "2020-05-01",
+                                         "description": "发表于省级期刊", "attachments": []})
+    archives.submit_for_audit(applicant)
+    archives.audit(employer_hr, applicant.id, "approve", "经核实，业绩属实")
+
+
+def hours(username: str, rows: dict[int, tuple[int, int, int]]) -> None:
+    ce.upsert(db.session.scalar(select(User).where(User.username == "city_hr")),
+              [{"username": username, "year": y, "professional": p, "public": pub, "general_public": g}
+               for y, (p, pub, g) in rows.items()])
+
+
+@pytest.fixture()
+def world(ctx):
+    """The acceptance cases' units, offices and applicants, with audited archives."""
+    for (unit, hr, (username, display)) in UNITS.values():
+        org(*unit)
+        hr_user = person(hr, f"{unit[0]}人事", "employer_hr", unit[0])
+        applicant = person(username, display, "applicant", unit[0])
+        db.session.commit()
+        audited_archive(applicant, hr_user)
+    for username, committee in OFFICES.items():
+        person(username, f"{committee}办公室", "committee_office", committee)
+    for username, dept in DEPARTMENTS.items():
+        person(username, f"{dept}审核员", "competent_dept", dept)
+    db.session.commit()
+    for username in ("teacher1", "engineer1", "doctor1"):
+        applicant = db.session.scalar(select(User).where(User.username == username))
+        employer_hr = db.session.scalar(select(User).join(UserRole).where(
+            UserRole.org_id == applicant.org_id, UserRole.role.in_(("employer_hr", "self_managed_admin"))))
+        audited_archive(applicant, employer_hr)
+    return ctx
+
+
+def plan_year(year: int) -> None:
+    db.session.merge(Setting(key="current_plan_year", value={"year": year}))
+    db.session.commit()
+
+
+class Flow:
+    """Acts as the demo and fixture users through the REST API."""
+
+    def __init__(self, client):
+        self.client = client
+        self._apis: dict[str, Api] = {}
+
+    def api(self, username: str) -> Api:
+        if username not in self._apis:
+            self._apis[username] = Api(self.client, username)
+        return self._apis[username]
+
+    def at(self, when: str) -> None:
+        value = when if "T" in when else f"{when}T09:00:00+08:00"
+        response = self.api("admin").put("/api/v1/clock", json={"now": value})
+        assert response.status_code == 200, response.get_json()
+
+    def timers(self) -> int:
+        return self.api("admin").post("/api/v1/timers/run").get_json()["fired"]
+
+    def apply(self, username: str, **data: Any) -> dict:
+        response = self.api(username).post("/api/v1/process-instances",
+                                           json={"process_model": "title_application", "data": data})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def instance(self, instance_id: int, username: str = "admin") -> dict:
+        response = self.api(username).get(f"/api/v1/process-instances/{instance_id}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def task(self, username: str, instance_id: int, name: str) -> dict:
+        tasks = [t for t in self.api(username).tasks(instance_id=instance_id) if t["name"] == name]
+        names = [t["name"] for t in self.api(username).tasks(instance_id=instance_id)]
+        open_names = [t["name"] for t in self.instance(instance_id)["open_tasks"]]
+        assert len(tasks) == 1, f"{username} has no “{name}” on {instance_id}: own {names}, open {open_names}"
+        return tasks[0]
+
+    def submit(self, username: str, instance_id: int, name: str, data: dict[str, Any]):
+        task = self.task(username, instance_id, name)
+        if task["assignee"] is None:
+            claimed = self.api(username).post(f"/api/v1/tasks/{task['id']}/claim")
+            assert claimed.status_code == 200, claimed.get_json()
+        return self.api(username).complete(task["id"], data)
+
+    def do(self, username: str, instance_id: int, name: str, data: dict[str, Any] | None = None) -> dict:
+        response = self.submit(username, instance_id, name, data or {})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def start_session(self, office: str, meeting_date: str, members: int = 15, name: str = "2022年度评审会议") -> dict:
+        response = self.api(office).post("/api/v1/process-instances", json={
+            "process_model": "review_session",
+            "data": {"session_name": name, "meeting_date": meeting_date, "members": members}})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+
+@pytest.fixture()
+def flow(world):
+    return Flow(world.test_client())
