@@ -332,6 +332,21 @@ def _check_cell(v: _Validator, rule: Any, text: str, file: str) -> None:
     v.add(rule.id, f"第 {rule.row_number} 行条件不合法：{error}", file)
 
 
+def _wire_event_subprocesses(spec: Any) -> None:
+    """Give message-triggered event subprocesses the connections the library adds when one triggers.
+
+    SpiffWorkflow connects such a subprocess to the start and end specs only at its first trigger,
+    on the live spec; an instance restored from the stored spec has lost that wiring and fails
+    when the subprocess completes ("No input task connected"). Wiring it at compile time, but not
+    as an output of the start (that would start it with the process), keeps it working.
+    """
+    for name in spec.start.trigger_specs:
+        subprocess = spec.task_specs[name]
+        if spec.start not in subprocess.inputs:
+            subprocess._connect_notify(spec.start)  # what start.connect(subprocess) does to its target
+            subprocess.connect(spec.end)
+
+
 def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate,
                   services: Iterable[str] = SERVICES, panels: Iterable[str] = ()) -> CompiledModel:
     """Validate every file and build the executable spec; raise ModelInvalid listing all problems.
@@ -352,6 +367,7 @@ def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate
         subprocess_specs = parser.get_subprocess_specs(meta["id"])
     except ValidationException as exc:
         raise ModelInvalid([Problem(exc.file_name or v.bpmn_file, exc.id or "", f"模型校验失败：{exc}")]) from exc
+    _wire_event_subprocesses(spec)
     tasks = _check_specs(v, [spec, *subprocess_specs.values()], meta)
     for lane, mapping in meta["lanes"].items():
         if not isinstance(mapping, dict) or "role" not in mapping:
