@@ -56,12 +56,13 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import api, archive, auth, pages, public
+    from app.web import api, archive, auth, pages, public, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(archive.bp)
     app.register_blueprint(public.bp)
+    app.register_blueprint(reports.bp)
     app.register_blueprint(api.bp)
 
 

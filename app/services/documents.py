@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Document, ProcessInstance, User
-from app.services import archive_scope
+from app.services import archive_scope, session_access
 from app.services.access import can_view
 from app.services.errors import FormInvalid, NotAllowed, NotFound
 
@@ -67,12 +67,16 @@ def upload(actor: User | None, filename: str, stream: IO[bytes], *, kind: str = 
     return doc
 
 
-def discard(actor: User, ids: list[str]) -> int:
-    """Delete the actor's own uploads that no case refers to (a form that failed validation)."""
+def discard(actor: User | None, ids: list[str]) -> int:
+    """Delete the actor's own uploads that no case refers to (a form that failed validation).
+
+    `actor` None: uploads of a member of the public (an objection's evidence), which have no owner.
+    """
     if not ids:
         return 0
+    owner = Document.uploaded_by_id == actor.id if actor is not None else Document.uploaded_by_id.is_(None)
     docs = list(db.session.scalars(select(Document).where(
-        Document.id.in_(ids), Document.uploaded_by_id == actor.id, Document.instance_id.is_(None))))
+        Document.id.in_(ids), owner, Document.instance_id.is_(None))))
     for doc in docs:
         db.session.delete(doc)
     db.session.commit()
@@ -103,7 +107,7 @@ def get(actor: User, doc_id: str) -> tuple[Document, bytes]:
     allowed = (doc.uploaded_by_id is not None and doc.uploaded_by_id == actor.id) or (
         doc.instance_id is not None and may_see(actor, doc)
         and can_view(actor, db.session.get(ProcessInstance, doc.instance_id))
-    ) or archive_scope.may_view_attachment(actor, doc)
+    ) or archive_scope.may_view_attachment(actor, doc) or session_access.may_view_session_document(actor, doc)
     if not allowed:
         raise NotAllowed("您无权查看该文件")
     return doc, _path(doc.id).read_bytes()

@@ -66,16 +66,25 @@ def _archive_audited(actor: User) -> str | None:
 START_CHECKS = {"archive_audited": _archive_audited}
 
 
-def check_can_start(actor: User, version: ProcessVersion) -> None:
-    if not can_start(actor, version.meta.get("starter_roles", [])):
-        raise NotAllowed("您没有发起该流程的权限")
+def start_blockers(actor: User, version: ProcessVersion) -> list[str]:
+    """Why the actor may not start the model now (empty: they may)."""
+    problems = []
     for name in version.meta.get("start_checks", []):
         check = START_CHECKS.get(name)
         if check is None:
             raise DomainError(f"流程模型要求了未知的发起条件 {name}，请联系流程管理员")
         problem = check(actor)
         if problem:
-            raise RuleViolation(problem)
+            problems.append(problem)
+    return problems
+
+
+def check_can_start(actor: User, version: ProcessVersion) -> None:
+    if not can_start(actor, version.meta.get("starter_roles", [])):
+        raise NotAllowed("您没有发起该流程的权限")
+    problems = start_blockers(actor, version)
+    if problems:
+        raise RuleViolation("；".join(problems))
 
 
 def start_instance(actor: User, process_id: str, data: Any) -> ProcessInstance:

@@ -94,7 +94,8 @@ def check_eligibility(call: Call) -> dict[str, Any]:
         "integrity_action": gate["action"], "integrity_reason": gate["reason"], "ban_until": gate["ban_until"],
         "single_list": m26["single_list"], "m26_score": m26["m26_score"],
         "jurisdiction": jurisdiction["result"], "jurisdiction_reason": jurisdiction["reason"],
-        "bars": bars, "eligible": eligible, "eligibility_reasons": reasons,
+        "route_ok": routed["route_ok"], "route_reason": routed["route_reason"],
+        "bars": bars, "eligible": eligible, "eligibility_reasons": reasons, "stage": "评委会受理及资格审查",
         "checked_on": clock.today().isoformat(),
         "office_choices": ["approve", "return", "reject"] if eligible else ["return", "reject", "recheck"],
     }

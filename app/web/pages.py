@@ -14,9 +14,9 @@ from werkzeug.datastructures import MultiDict
 
 from app import clock
 from app.extensions import db
-from app.services import documents, forms, instances, registry, tasks
+from app.services import case_views, documents, forms, instances, panels, registry, tasks
 from app.services.access import can_act
-from app.services.errors import FormInvalid
+from app.services.errors import FormInvalid, RuleViolation
 
 bp = Blueprint("pages", __name__)
 
@@ -41,8 +41,83 @@ FIELD_LABELS = {
     "certificate_no": "证书编号",
     "opinion": "审核意见",
     "attachments": "证明材料",
+    # title review (评审程序)
+    "committee": "评委会",
+    "target_title": "申报资格",
+    "title_level": "级别",
+    "current_title": "现任资格",
+    "title_year": "取得现资格年份",
+    "application_mode": "申报方式",
+    "years_in_m26": "山区26县工作年限",
+    "applicant_name": "申报人",
+    "employer_org": "工作单位",
+    "unit_county": "所在地",
+    "plan_year": "计划年度",
+    "stage": "当前环节",
+    "route": "受理情况",
+    "route_reason": "受理说明",
+    "routed_committee": "应申报的评委会",
+    "recommendation_target": "推荐去向",
+    "required_years": "任现职年限要求",
+    "dept_org": "主管部门",
+    "unit_notice_end": "单位公示截止",
+    "return_count": "退回次数",
+    "rejected_by": "不同意单位",
+    "ce_ok": "继续教育学时",
+    "ce_compliant_years": "学时达标年份数",
+    "ce_reasons": "学时问题",
+    "single_list": "山区26县单列",
+    "m26_score": "山区26县赋分",
+    "jurisdiction": "申报渠道",
+    "eligibility_reasons": "资格审查问题",
+    "checked_on": "资格审查日期",
+    "session_id": "评审会次",
+    "session_name": "会次名称",
+    "meeting_date": "评审会议日期",
+    "supervising_hr": "监督人社部门",
+    "filing_hr": "备案人社部门",
+    "publishing_hr": "公布人社部门",
+    "letter_issuer": "委托评审函出具单位",
+    "yes_votes": "同意票数",
+    "result_note": "结果说明",
+    "ban_until": "申报限制截止",
+    "published_doc_no": "公布文号",
+    "published_on": "公布日期",
+    "commission_letter_no": "委托评审函文号",
+    "provincial_result": "省级评审结果",
+    "provincial_doc_no": "省级发文文号",
+    # review session (评审会次)
+    "members": "委员人数",
+    "committee_level": "评委会级别",
+    "committee_location": "评委会所在地",
+    "plan_window": "计划评审时间",
+    "window_warning": "计划提醒",
+    "applicant_count": "参评人数",
+    "pre_notice_start": "评前公示开始",
+    "pre_notice_end": "评前公示截止",
+    "report_date": "准备情况报告日期",
+    "opinion_doc_no": "书面意见文号",
+    "may_convene": "可以召开",
+    "attending": "出席人数",
+    "quorum": "有效出席人数",
+    "vote_valid": "表决有效",
+    "passed_vote": "表决通过人数",
+    "failed_vote": "表决未通过人数",
+    "post_notice_start": "评后公示开始",
+    "post_notice_end": "评后公示截止",
+    "open_objections": "未处理异议",
+    "letter_doc_no": "公布申请函文号",
+    "passed": "评审通过人数",
+    "provincial_count": "推荐省高评委人数",
+    "session_invalid": "结果无效",
 }
-OUTCOME_LABELS = {"approved": "通过", "rejected": "未通过", "lapsed": "已失效"}
+OUTCOME_LABELS = {"approved": "通过", "rejected": "未通过", "lapsed": "已失效", "published": "评审通过（已公布）",
+                  "recommended": "已推荐", "failed": "评审未通过", "rejected_routing": "不属该评委会受理",
+                  "rejected_scope": "不在受理范围", "vetoed": "一票否决", "invalid": "评审结果无效"}
+ENTRY_STATUS_LABELS = {"active": "参评", "removed": "已取消（异议属实）", "vetoed": "一票否决", "invalid": "结果无效"}
+ENTRY_RESULT_LABELS = {"passed": "通过", "recommended": "通过（推荐）", "failed": "未通过"}
+ROUTE_LABELS = {"accepted": "受理", "recommended": "受理（推荐）", "rejected_routing": "应向其他评委会申报",
+                "rejected_scope": "不在受理范围", "self_managed": "由自主评聘单位评审", "manual": "人工分流"}
 STATUS_LABELS = {
     "running": "办理中",
     "waiting": "等待中",
@@ -63,6 +138,9 @@ EVENT_LABELS = {
     "instance_completed": "流程结束",
     "engine_error": "流程出错",
     "task_cancelled": "任务取消",
+    "message_sent": "发送消息",
+    "message_delivered": "收到消息",
+    "objection_received": "收到异议",
 }
 TASK_STATE_LABELS = {"open": "待办", "completed": "已办结", "cancelled": "已取消"}
 
@@ -72,6 +150,10 @@ def show_value(key: str, value: Any) -> str:
         return "—"
     if key == "outcome":
         return OUTCOME_LABELS.get(str(value), str(value))
+    if key == "route":
+        return ROUTE_LABELS.get(str(value), str(value))
+    if key == "session_id":
+        return f"第 {value} 号会次"
     if key == "attachments" and isinstance(value, (list, tuple)):
         return f"{len(value)} 份（见材料）"
     if isinstance(value, bool):
@@ -100,6 +182,9 @@ def _labels() -> dict[str, Any]:
         "STATUS_LABELS": STATUS_LABELS,
         "EVENT_LABELS": EVENT_LABELS,
         "TASK_STATE_LABELS": TASK_STATE_LABELS,
+        "ENTRY_STATUS_LABELS": ENTRY_STATUS_LABELS,
+        "ENTRY_RESULT_LABELS": ENTRY_RESULT_LABELS,
+        "CONCLUSION_LABELS": case_views.CONCLUSION_LABELS,
         "show_value": show_value,
         "is_document_field": lambda field: isinstance(field, forms.DocumentListField),
     }
@@ -157,7 +242,7 @@ def _submit(form, defn, base: dict[str, Any], action: Callable[[MultiDict], Any]
                     fields.setdefault(name, []).extend(errs)
             raise FormInvalid("表单填写有误，请按提示修改", fields)
         return action(data)
-    except FormInvalid as exc:
+    except (FormInvalid, RuleViolation) as exc:
         db.session.rollback()
         documents.discard(current_user, stored)
         if stored or refused:
@@ -169,8 +254,13 @@ def _case_context(instance) -> dict[str, Any]:
     return {
         "instance": instance,
         "events": instances.events(current_user, instance.id),
-        "docs": documents.for_instance(instance),
+        "docs": documents.for_instance(instance, current_user),
+        "extras": case_views.extras(current_user, instance),
     }
+
+
+def _suggestions(defn, data: dict[str, Any]) -> dict[str, list[str]]:
+    return {name: forms.suggestions(defn, name, data) for name in defn.order()} if defn is not None else {}
 
 
 # -- pages -------------------------------------------------------------------------------------
@@ -210,13 +300,19 @@ def release(task_id: int):
     return _back(task_id)
 
 
-def _render_task(task, form, status: int = 200, form_errors: list[str] | None = None, defn=None):
+def _render_task(task, form, status: int = 200, form_errors: list[str] | None = None, defn=None, data=None):
     actionable = task.state == "open" and can_act(current_user, task)
+    meta = task.instance.version.meta["tasks"].get(task.bpmn_id, {})
+    panel = panels.get(meta.get("panel"))
     return render_template(
         "pages/task.html",
         task=task,
         form=form,
         defn=defn,
+        panel_name=panel.name if panel else None,
+        panel=panel.view(current_user, task, data or {}) if panel and task.state == "open" else {},
+        posted=request.form if request.method == "POST" else {},
+        suggest=_suggestions(defn, data or {}),
         actionable=actionable,
         can_claim=actionable and task.assignee_id is None and task.claimed_by_id is None,
         can_release=actionable and task.claimed_by_id == current_user.id and task.assignee_id is None,
@@ -231,7 +327,7 @@ def task(task_id: int):
     task = tasks.get_task(current_user, task_id)
     defn, data = tasks.task_form(task)
     if request.method == "GET":
-        return _render_task(task, forms.build_form(defn, data, base=FlaskForm), defn=defn)
+        return _render_task(task, forms.build_form(defn, data, base=FlaskForm), defn=defn, data=data)
     form = forms.build_form(defn, data, formdata=request.form, base=FlaskForm)
     try:
         instance = _submit(form, defn, data, lambda submitted: tasks.complete_task(current_user, task_id, submitted))
@@ -240,7 +336,7 @@ def task(task_id: int):
         form = forms.build_form(defn, data, formdata=request.form, base=FlaskForm)
         other = _attach_errors(form, exc.fields)
         flash(exc.message, "error")
-        return _render_task(task, form, 422, other, defn=defn)
+        return _render_task(task, form, 422, other, defn=defn, data=data)
     flash("已提交", "success")
     return redirect(url_for("pages.instance", instance_id=instance.id))
 
@@ -257,20 +353,20 @@ def start(process_id: str):
     version = registry.latest(process_id)
     defn = instances.start_form(version)
     title = (defn.schema.get("title") if defn else None) or version.name
+    page = {"version": version, "title": title, "suggest": _suggestions(defn, {}),
+            "blockers": instances.start_blockers(current_user, version)}
     if request.method == "GET":
         form = forms.build_form(defn, {}, base=FlaskForm) if defn else FlaskForm()
-        return render_template("pages/start.html", version=version, form=form, title=title, form_errors=[])
+        return render_template("pages/start.html", form=form, form_errors=[], **page)
     form = forms.build_form(defn, {}, formdata=request.form, base=FlaskForm) if defn else FlaskForm()
     try:
         instance = _submit(form, defn, {},
                            lambda submitted: instances.start_instance(current_user, process_id, submitted))
-    except FormInvalid as exc:
+    except (FormInvalid, RuleViolation) as exc:
         form = forms.build_form(defn, {}, formdata=request.form, base=FlaskForm) if defn else FlaskForm()
         other = _attach_errors(form, exc.fields)
         flash(exc.message, "error")
-        return render_template(
-            "pages/start.html", version=version, form=form, title=title, form_errors=other
-        ), 422
+        return render_template("pages/start.html", form=form, form_errors=other, **page), 422
     flash("申请已提交", "success")
     return redirect(url_for("pages.instance", instance_id=instance.id))
 
