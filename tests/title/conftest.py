@@ -103,6 +103,19 @@ def world(ctx):
     return ctx
 
 
+def pdf_text(doc) -> str:
+    """The text of a generated PDF, read back as a user entitled to it would download it."""
+    import io
+
+    from pypdf import PdfReader
+
+    from app.services import documents
+
+    admin = db.session.scalar(select(User).where(User.username == "admin"))
+    _, content = documents.get(admin, doc.id)
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
+
+
 def plan_year(year: int) -> None:
     db.session.merge(Setting(key="current_plan_year", value={"year": year}))
     db.session.commit()
@@ -116,6 +129,9 @@ class Flow:
         self._apis: dict[str, Api] = {}
 
     def api(self, username: str) -> Api:
+        # The requests commit in their own sessions; the test's session must not keep reading the
+        # snapshot of its last transaction (SQLite WAL, PostgreSQL repeatable reads alike).
+        db.session.rollback()
         if username not in self._apis:
             self._apis[username] = Api(self.client, username)
         return self._apis[username]
@@ -158,12 +174,66 @@ class Flow:
         assert response.status_code == 200, response.get_json()
         return response.get_json()
 
+    # -- the applicant's side -------------------------------------------------------------------
+    def through_unit(self, cid: int, employer: str, department: str, notice_start: str) -> None:
+        """The unit approves, runs its 5-working-day notice, forwards; the department approves."""
+        self.do(employer, cid, "单位审核", {"decision": "approve"})
+        self.do(employer, cid, "单位内公示", {"notice_start": notice_start, "notice_place": "单位公告栏"})
+        end = self.instance(cid)["data"]["unit_notice_end"]
+        self.at(_next_day(end))
+        assert self.timers() >= 1
+        self.do(employer, cid, "公示结果及推荐意见", {"notice_result": "no_objection", "decision": "approve",
+                                                 "opinion": "同意报送"})
+        self.do(department, cid, "主管部门审核", {"decision": "approve"})
+
+    def eligibility(self, office: str, cid: int) -> dict:
+        """The rule results the committee office sees on its task, and the decisions its form offers."""
+        task = self.task(office, cid, "受理及资格审查")
+        detail = self.api(office).get(f"/api/v1/tasks/{task['id']}").get_json()
+        decisions = [o["const"] for o in detail["form"]["schema"]["properties"]["decision"]["oneOf"]]
+        return {**detail["case"], "office_choices": decisions}
+
+    # -- the session's side ----------------------------------------------------------------------
+    def to_meeting(self, office: str, sid: int, *, pre_notice: str, report: str, meeting: str, opinion_by: str,
+                   opinion_on: str, filing_by: str | None = None) -> None:
+        """评前公示, the readiness report (and its filing), the written opinion; stops at the meeting day."""
+        self.at(pre_notice)
+        self.do(office, sid, "发布评前公示", {"notice_start": pre_notice})
+        self.at(_next_day(self.instance(sid)["data"]["pre_notice_end"]))
+        self.timers()
+        self.at(report)
+        self.do(office, sid, "报告评审准备情况", {"meeting_date": meeting, "composition": "评委会委员15人",
+                                               "summary": "资格审查及评前公示情况"})
+        if filing_by:
+            self.do(filing_by, sid, "评审准备情况备案", {"decision": "approve"})
+        self.at(opinion_on)
+        self.do(opinion_by, sid, "审核评审准备情况并出具书面意见", {"decision": "approve", "opinion": "同意召开"})
+        self.at(f"{meeting}T08:00:00+08:00")
+        self.timers()
+
+    def meeting(self, office: str, sid: int, votes: dict[int, int], *, members: int = 15, attending: int = 13,
+                on_platform: str = "yes") -> dict:
+        return self.do(office, sid, "录入评审会议表决结果", {
+            "members": members, "attending": attending, "on_platform": on_platform,
+            "votes": {str(k): {"yes": v} for k, v in votes.items()}})
+
+    def post_notice(self, office: str, sid: int, start: str) -> str:
+        self.at(start)
+        self.do(office, sid, "发布评后公示", {"notice_start": start})
+        return self.instance(sid)["data"]["post_notice_end"]
+
     def start_session(self, office: str, meeting_date: str, members: int = 15, name: str = "2022年度评审会议") -> dict:
         response = self.api(office).post("/api/v1/process-instances", json={
             "process_model": "review_session",
             "data": {"session_name": name, "meeting_date": meeting_date, "members": members}})
         assert response.status_code == 201, response.get_json()
         return response.get_json()
+
+
+def _next_day(day: str) -> str:
+    from datetime import date, timedelta
+
+    return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
 @pytest.fixture()
