@@ -5,7 +5,7 @@ district, city and county-located committees name different supervising, filing 
 from __future__ import annotations
 
 import pytest
-from conftest import CITY_HR, LIANDU_HR, hours, org, pdf_text, person
+from conftest import CITY_HR, LIANDU_HR, org, pdf_text, person
 from test_session_votes_and_validity import accepted_teachers, session_at_meeting
 
 from app.extensions import db
