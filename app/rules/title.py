@@ -1,4 +1,7 @@
-"""Title-review rules (职称评审): DT-01 … DT-07, DT-09 and the vote of DT-10 (analysis §6).
+"""Title-review rules (职称评审): DT-01 … DT-06, DT-09 and the vote of DT-10 (analysis §6).
+
+DT-07 (who supervises, files and publishes) is a table and lives as the DMN decision
+`authority_resolution` of the review_session model; its inputs are checked here with the others.
 
 Pure functions: no Flask, no database, no SpiffWorkflow. Decisions D1–D8 and D13 are applied
 with their defaults; the settings of D2 and D7 are keyword arguments. `evaluate` checks the JSON
@@ -112,13 +115,6 @@ class LeadTimeResult(TypedDict):
     earliest_meeting_date: str
     provisional: bool
     reasons: list[str]
-
-
-class AuthorityResult(TypedDict):
-    supervising_hr: str
-    filing_hr: str | None
-    publishing_hr: str
-    letter_issuer: str
 
 
 class VoteResult(TypedDict):
@@ -372,24 +368,6 @@ def county_hr(county: str) -> str:
     return f"{county}人力资源和社会保障局"
 
 
-def authority_resolution(committee_level: str, committee_location: str) -> AuthorityResult:
-    """DT-07 with D1: who supervises, files and publishes; the city always issues 《委托评审函》.
-
-    The location is decided by the forming unit (D1): a committee set up by the city bureau is
-    `市本级` even when its office sits in a county.
-    """
-    errors: dict[str, list[str]] = {}
-    if committee_level not in COMMITTEE_LEVELS:
-        errors["committee_level"] = [f"应为 {'、'.join(COMMITTEE_LEVELS)} 之一"]
-    if committee_location not in COMMITTEE_LOCATIONS:
-        errors["committee_location"] = [f"应为 {'、'.join(COMMITTEE_LOCATIONS)} 之一"]
-    if errors:
-        raise RuleInputError(errors)
-    local = county_hr(committee_location)
-    filing = CITY_HR if committee_location != CITY_LEVEL and committee_level in ("中", "高") else None
-    return {"supervising_hr": local, "filing_hr": filing, "publishing_hr": local, "letter_issuer": CITY_HR}
-
-
 # --- DT-10 vote (D13) -------------------------------------------------------------------------
 
 
@@ -536,7 +514,6 @@ RULES: dict[str, Callable[..., Any]] = {
     "mountain26": mountain26,
     "archive_ratio_kpi": archive_ratio_kpi,
     "lead_time_ok": lead_time_ok,
-    "authority_resolution": authority_resolution,
     "vote_result": vote_result,
     "jurisdiction_gate": jurisdiction_gate,
 }

@@ -48,10 +48,9 @@ def open_session(call: Call) -> dict[str, Any]:
     scope = committees.scope_of(committee, plan_year)
     if scope is None:
         raise EngineError(f"{plan_year}年度评审计划中没有{committee.name}")
-    authority = title.authority_resolution(committee.level, committee.location)
     return {
         "committee": committee.name, "committee_short": committee.short_name,
-        "committee_level": committee.level, "committee_location": committee.location, **authority,
+        "committee_level": committee.level, "committee_location": committee.location,
         "members": int(call.data.get("members") or committee.members),
         "plan_window": f"{scope.start_month or '—'} 至 {scope.finish_month or '—'}",
         "window_warning": _window_warning(scope, as_date(call.data["meeting_date"])),

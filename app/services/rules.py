@@ -75,7 +75,19 @@ def _route_application(inputs: dict[str, Any]) -> dict[str, Any]:
                             v["unit_county"], bool(v["self_managed"]))
 
 
-RULES = {"initial_determination": _initial_determination, "route_application": _route_application}
+def _authority_resolution(inputs: dict[str, Any]) -> dict[str, Any]:
+    """DT-07 from the decision table of the published review_session model."""
+    try:
+        values = title.check_inputs("authority_resolution", inputs)
+    except RuleInputError as exc:
+        raise FormInvalid(exc.message, exc.fields) from exc
+    model = registry.compiled(registry.latest("review_session"))
+    outputs = registry.runtime().decide(model, "authority_resolution", values)
+    return {k: outputs.get(k) for k in ("supervising_hr", "filing_hr", "publishing_hr", "letter_issuer")}
+
+
+RULES = {"initial_determination": _initial_determination, "route_application": _route_application,
+         "authority_resolution": _authority_resolution}
 
 
 def _title_rule(rule_id: str) -> Any:

@@ -6,14 +6,12 @@ import chinese_calendar
 import pytest
 
 from app.rules.title import (
-    CITY_HR,
     LISHUI_COUNTIES,
     MOUNTAIN_26,
     MOUNTAIN_26_COUNTIES,
     RULES,
     RuleInputError,
     archive_ratio_kpi,
-    authority_resolution,
     ce_application_ok,
     ce_year_compliant,
     evaluate,
@@ -466,45 +464,6 @@ def test_lead_days_is_a_parameter(official):
 LIANDU_HR = "莲都区人力资源和社会保障局"
 
 
-@pytest.mark.parametrize(
-    ("level", "location", "supervising", "filing", "publishing"),
-    [
-        ("初", "莲都区", LIANDU_HR, None, LIANDU_HR),  # row 1
-        ("中", "莲都区", LIANDU_HR, CITY_HR, LIANDU_HR),  # row 2, P01
-        ("中", "龙泉市", "龙泉市人力资源和社会保障局", CITY_HR, "龙泉市人力资源和社会保障局"),  # row 3
-        (
-            "高",
-            "景宁畲族自治县",
-            "景宁畲族自治县人力资源和社会保障局",
-            CITY_HR,
-            "景宁畲族自治县人力资源和社会保障局",
-        ),
-        ("初", "青田县", "青田县人力资源和社会保障局", None, "青田县人力资源和社会保障局"),
-        ("中", "市本级", CITY_HR, None, CITY_HR),  # row 4: P03, P05, P10; P06 by D1
-        ("高", "市本级", CITY_HR, None, CITY_HR),
-        ("初", "市本级", CITY_HR, None, CITY_HR),
-    ],
-)
-def test_authority_resolution(level, location, supervising, filing, publishing):
-    assert authority_resolution(level, location) == {
-        "supervising_hr": supervising,
-        "filing_hr": filing,
-        "publishing_hr": publishing,
-        "letter_issuer": CITY_HR,  # row 5: P03's 委托评审函
-    }
-
-
-@pytest.mark.parametrize("county", LISHUI_COUNTIES)
-def test_every_lishui_county_has_its_bureau(county):
-    assert authority_resolution("中", county)["supervising_hr"] == f"{county}人力资源和社会保障局"
-
-
-def test_authority_resolution_unknown_values():
-    with pytest.raises(RuleInputError) as info:
-        authority_resolution("正高", "杭州市")
-    assert set(info.value.fields) == {"committee_level", "committee_location"}
-
-
 # --- DT-10 votes (D13) ------------------------------------------------------------------------
 
 
@@ -608,7 +567,6 @@ def test_rule_ids():
         "mountain26",
         "archive_ratio_kpi",
         "lead_time_ok",
-        "authority_resolution",
         "vote_result",
         "jurisdiction_gate",
     }
@@ -671,11 +629,6 @@ def test_unknown_rule_id(official, rule_id):
                 "earliest_meeting_date": "2022-10-11",
                 "provisional": False,
             },
-        ),
-        (
-            "authority_resolution",
-            {"committee_level": "中", "committee_location": "莲都区"},
-            {"supervising_hr": LIANDU_HR, "filing_hr": CITY_HR, "publishing_hr": LIANDU_HR},
         ),
         (
             "vote_result",
@@ -779,11 +732,6 @@ def test_inputs_must_be_an_object(official):
             "lead_time_ok",
             {"meeting_date": "2022-10-10T09:00", "action_date": 20220929, "written_opinion": "agree"},
             {"meeting_date", "action_date"},
-        ),
-        (
-            "authority_resolution",
-            {"committee_level": "初级", "committee_location": "杭州市"},
-            {"committee_level", "committee_location"},
         ),
         (
             "integrity_gate",
