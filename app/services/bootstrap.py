@@ -10,7 +10,7 @@ from flask import current_app
 
 from app.config import ROOT
 from app.extensions import db
-from app.services import calendar, committees, demo, registry
+from app.services import calendar, committees, demo, demo_cases, registry
 
 
 def upgrade_database() -> None:
@@ -34,5 +34,7 @@ def prepare(load_demo: bool = True) -> dict[str, int | bool]:
     loaded = False
     if load_demo and current_app.config.get("APP_ENV") != "production":
         loaded = demo.load_demo_data()
+        if loaded:
+            demo_cases.load_demo_cases()
     return {"calendar_years_added": years, "models": len(versions), "committees_added": added,
             "demo_loaded": loaded}

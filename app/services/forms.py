@@ -113,10 +113,14 @@ def resolved_schema(defn: FormDefinition, task_data: Mapping[str, Any]) -> dict[
 
 
 def prefill(defn: FormDefinition, task_data: Mapping[str, Any]) -> dict[str, Any]:
+    """Initial values: the case's own values of the fields (an applicant correcting their application),
+    unless the form says "ui:prefill": false (a review must not open with the previous reviewer's
+    decision and opinion); then only defaults and "defaultFrom"."""
     schema = resolved_schema(defn, task_data)
+    from_case = defn.ui.get("ui:prefill", True)
     values: dict[str, Any] = {}
     for name, prop in schema.get("properties", {}).items():
-        if task_data.get(name) is not None:
+        if from_case and task_data.get(name) is not None:
             values[name] = task_data[name]
         elif "default" in prop:
             values[name] = prop["default"]

@@ -63,7 +63,7 @@ def claim(actor: User, task_id: int) -> HumanTask:
     if task.claimed_by_id not in (None, actor.id):
         raise Conflict(f"任务已被{_who(task.claimed_by)}认领")
     task.claimed_by_id = actor.id
-    audit.record("task_claimed", actor=actor, instance=task.instance, task=task)
+    audit.record("task_claimed", actor=actor, instance=task.instance, task=task, details={"name": task.name})
     db.session.commit()
     return task
 
@@ -73,7 +73,7 @@ def release(actor: User, task_id: int) -> HumanTask:
     if task.claimed_by_id != actor.id:
         raise Conflict("只能释放自己认领的任务")
     task.claimed_by_id = None
-    audit.record("task_released", actor=actor, instance=task.instance, task=task)
+    audit.record("task_released", actor=actor, instance=task.instance, task=task, details={"name": task.name})
     db.session.commit()
     return task
 

@@ -56,6 +56,14 @@ FIELD_LABELS = {
     "stage": "当前环节",
     "route": "受理情况",
     "route_reason": "受理说明",
+    "route_ok": "属本评委会受理",
+    "integrity_action": "诚信核验",
+    "integrity_reason": "诚信核验说明",
+    "jurisdiction_reason": "申报渠道说明",
+    "bars": "其他限制条件",
+    "ce_years": "逐年学时核验",
+    "pre_notice_id": "评前公示编号",
+    "post_notice_id": "评后公示编号",
     "routed_committee": "应申报的评委会",
     "recommendation_target": "推荐去向",
     "required_years": "任现职年限要求",
@@ -156,6 +164,9 @@ def show_value(key: str, value: Any) -> str:
         return f"第 {value} 号会次"
     if key == "attachments" and isinstance(value, (list, tuple)):
         return f"{len(value)} 份（见材料）"
+    if key == "ce_years" and isinstance(value, list):
+        return "、".join(f"{y.get('year')}年{'达标' if y.get('compliant') else '未达标'}" for y in value
+                        if isinstance(y, dict)) or "—"
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, (list, tuple)):

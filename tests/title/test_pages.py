@@ -29,7 +29,17 @@ def test_task_pages_show_their_panels_and_the_vote_table_submits(flow):
     school = Browser(app, "school_hr")
     _, html = task_page(school, flow, "school_hr", cid, "单位审核")
     assert 'id="panel-applicant_profile"' in html and "已审核" in html and "id=\"ce-years\"" in html
-    flow.through_unit(cid, "school_hr", "liandu_edu", "2022-07-12")
+    flow.do("school_hr", cid, "单位审核", {"decision": "approve", "opinion": "单位同意"})
+    flow.do("school_hr", cid, "单位内公示", {"notice_start": "2022-07-12", "notice_place": "学校公告栏"})
+    flow.at("2022-07-19")
+    flow.timers()
+    flow.do("school_hr", cid, "公示结果及推荐意见", {"notice_result": "no_objection", "decision": "approve",
+                                                 "opinion": "同意报送"})
+    _, html = task_page(Browser(app, "liandu_edu"), flow, "liandu_edu", cid, "主管部门审核")
+    # a review opens blank: never with the previous reviewer's decision or opinion
+    assert re.search(r'<input[^>]*checked[^>]*name="decision"', html) is None
+    assert "同意报送</textarea>" not in html
+    flow.do("liandu_edu", cid, "主管部门审核", {"decision": "approve"})
     flow.at("2022-08-15")
     _, html = task_page(Browser(app, "edu_office"), flow, "edu_office", cid, "受理及资格审查")
     assert 'id="eligibility"' in html and "全部规则通过" in html and "山区26县单列（DT-04）" in html
