@@ -58,8 +58,14 @@ def spec() -> dict[str, Any]:
         "/api/v1/tasks/{id}": {"get": _op("任务及其表单", {200: "任务", **STD}, params=[_q("id", "integer", "path")])},
         "/api/v1/tasks/{id}/claim": {"post": _op("认领任务", {200: "任务", **STD, 409: "已被他人认领或已办结"}, params=[_q("id", "integer", "path")])},
         "/api/v1/tasks/{id}/release": {"post": _op("释放任务", {200: "任务", **STD, 409: "冲突"}, params=[_q("id", "integer", "path")])},
-        "/api/v1/tasks/{id}/complete": {"post": _op("办理任务", {200: "实例及新的待办", **STD, 409: "已办结或被他人认领", 422: "表单校验失败"},
-                                                    {"type": "object", "properties": {"data": obj}}, params=[_q("id", "integer", "path")])},
+        "/api/v1/tasks/{id}/complete": {"post": _op(
+            "办理任务（评审会议表决结果另附 data.votes：{案件编号: {yes: 同意票数, score: 量化评分}}）",
+            {200: "实例及新的待办", **STD, 409: "已办结或被他人认领", 422: "表单校验失败"},
+            {"type": "object", "properties": {"data": {"type": "object", "properties": {"votes": {
+                "type": "object", "description": "录入评审会议表决结果的任务：每名参评人员的同意票数（只记票数）",
+                "additionalProperties": {"type": "object", "properties": {
+                    "yes": {"type": "integer", "minimum": 0}, "score": {"type": "number"}}}}}}}},
+            params=[_q("id", "integer", "path")])},
         "/api/v1/messages": {"post": _op("投递 BPMN 消息", {202: "已投递", **STD, 422: "参数有误"},
                                          {"type": "object", "required": ["name"],
                                           "properties": {"name": {"type": "string"}, "correlation": obj, "payload": {}}})},
