@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from openpyxl import Workbook
+import xlsx_files
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -13,17 +13,11 @@ from app.models import CeRecord
 from app.services import ce
 from app.services.errors import FormInvalid, NotAllowed
 
+NAMED_HEADER = ("姓名", "用户名", "年度", "专业科目", "公需科目", "一般公需科目")
 
-def workbook(rows: list[list], header=("姓名", "用户名", "年度", "专业科目", "公需科目", "一般公需科目")) -> io.BytesIO:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    out.seek(0)
-    return out
+
+def workbook(rows: list[list], header=NAMED_HEADER) -> io.BytesIO:
+    return xlsx_files.workbook(rows, header)
 
 
 def test_import_upserts_every_row(ctx, user):

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from committee_names import (  # noqa: F401
+    AGRI,
+    AUTO,
+    BUILD,
+    DIRECT,
+    ENTERPRISE,
+    FORESTRY,
+    HEALTH_SENIOR,
+    INDUSTRY,
+    LIANDU_TEACHERS,
+    NATURAL,
+    TRANSPORT,
+)
 
 from app.services import rules
 from app.services.errors import FormInvalid
-
-LIANDU_TEACHERS = "莲都区中小学教师中级专业技术职务任职资格评审委员会"
-AUTO = "丽水市汽车零部件工程技术人员中级专业技术职务任职资格评审委员会"
-FORESTRY = "丽水市林业工程技术人员中级专业技术职务任职资格评审委员会"
-NATURAL = "丽水市自然资源工程技术人员中级专业技术职务任职资格评审委员会"
-INDUSTRY = "丽水市工业与信息化领域、生态环境工程技术人员中级专业技术职务任职资格评审委员会"
-DIRECT = "丽水市企业工程技术人员直报工程师评审委员会"
-TRANSPORT = "丽水市交通工程技术人员中级专业技术职务任职资格评审委员会"
-AGRI = "丽水市农业技术人员中级专业技术职务任职资格评审委员会"
-BUILD = "丽水市建设工程技术人员中级专业技术职务任职资格评审委员会"
-ENTERPRISE = "丽水市企业工程技术人员中级专业技术职务任职资格评审委员会"
-HEALTH_SENIOR = "丽水市卫生技术人员高级专业技术职务任职资格评审委员会"
 
 
 def route(**kw):

@@ -5,8 +5,8 @@ district, city and county-located committees name different supervising, filing 
 from __future__ import annotations
 
 import pytest
-from conftest import CITY_HR, LIANDU_HR, org, pdf_text, person
 from test_session_votes_and_validity import accepted_teachers, session_at_meeting
+from title_flow import CITY_HR, LIANDU_HR, org, pdf_text, person
 
 from app.extensions import db
 from app.models import Committee, CommitteeScope, Document, Objection, Organisation

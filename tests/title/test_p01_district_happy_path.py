@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from conftest import CITY_HR, LIANDU_HR, LIANDU_TEACHERS, hours
-
-P01 = {"committee": LIANDU_TEACHERS, "target_title": "一级教师", "specialty": "中小学教师", "current_title": "二级教师",
-       "title_year": 2017, "education": "本科", "application_mode": "正常申报", "years_in_m26": 8,
-       "id_number": "33250119900101123X", "phone": "0578-2123456"}
+from title_flow import CITY_HR, LIANDU_HR, P01, P01_HOURS, hours
 
 
 def test_p01_published_with_certificate(flow):
-    hours("teacher1", {2019: (66, 30, 18), 2020: (60, 30, 12), 2021: (72, 30, 14), 2022: (72, 18, 12)})
+    hours("teacher1", P01_HOURS)
     flow.at("2022-07-11")
     case = flow.apply("teacher1", **P01)
     cid = case["id"]

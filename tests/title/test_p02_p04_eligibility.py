@@ -3,7 +3,7 @@ offered, the office rejects with a one-time statement of reasons and no meeting 
 
 from __future__ import annotations
 
-from conftest import DIRECT, INDUSTRY, hours, plan_year
+from title_flow import DIRECT, INDUSTRY, hours, plan_year
 
 P02 = {"committee": DIRECT, "target_title": "工程师", "specialty": "机电制造", "current_title": "助理工程师",
        "title_year": 2018, "education": "本科", "application_mode": "正常申报", "years_in_m26": 6,

@@ -3,7 +3,7 @@ arrives as a message. P05: fraud found during 评后公示: one-vote veto, 3-yea
 
 from __future__ import annotations
 
-from conftest import AGRI, CITY_HR, TRANSPORT, hours, pdf_text, plan_year
+from title_flow import AGRI, CITY_HR, TRANSPORT, hours, pdf_text, plan_year
 
 from app.extensions import db
 from app.models import Document, IntegrityRecord

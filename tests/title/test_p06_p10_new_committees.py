@@ -3,7 +3,7 @@ re-established 林业 committee, the holiday-aware 5-working-day rule, an unfoun
 
 from __future__ import annotations
 
-from conftest import AUTO, CITY_HR, FORESTRY, INDUSTRY, NATURAL, hours
+from title_flow import AUTO, CITY_HR, FORESTRY, INDUSTRY, NATURAL, hours
 
 from app.extensions import db
 from app.models import Document, Objection

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import re
 
-from conftest import LIANDU_TEACHERS, hours
 from page_client import Browser
+from title_flow import LIANDU_TEACHERS, P01, P01_HOURS, hours
 
-TEACHER = {"committee": LIANDU_TEACHERS, "target_title": "一级教师", "specialty": "中小学教师",
-           "current_title": "二级教师", "title_year": 2017, "education": "本科", "application_mode": "正常申报",
-           "years_in_m26": 8, "id_number": "33250119900101123X", "phone": "0578-2123456"}
+TEACHER = P01
 
 
 def task_page(browser: Browser, flow, username: str, cid: int, name: str) -> tuple[int, str]:
@@ -20,7 +18,7 @@ def task_page(browser: Browser, flow, username: str, cid: int, name: str) -> tup
 
 def test_task_pages_show_their_panels_and_the_vote_table_submits(flow):
     app = flow.client.application
-    hours("teacher1", {2019: (66, 30, 18), 2020: (60, 30, 12), 2021: (72, 30, 14), 2022: (72, 18, 12)})
+    hours("teacher1", P01_HOURS)
     flow.at("2022-07-11")
     start = Browser(app, "teacher1").page("/start/title_application")
     assert "申报评委会" in start and LIANDU_TEACHERS in start and 'datalist id="suggest-specialty"' in start

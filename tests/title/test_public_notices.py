@@ -6,17 +6,14 @@ import io
 import re
 from datetime import date
 
-from conftest import LIANDU_HR, LIANDU_TEACHERS, hours
 from page_client import Browser, csrf_from
 from sqlalchemy import delete, func, select
+from title_flow import LIANDU_HR, P01, P01_HOURS, hours
 
 from app.extensions import db
 from app.models import Document, Event, MessageSubscription, Objection, PublicNotice
 from app.services import notices
 
-P01 = {"committee": LIANDU_TEACHERS, "target_title": "一级教师", "specialty": "中小学教师", "current_title": "二级教师",
-       "title_year": 2017, "education": "本科", "application_mode": "正常申报", "years_in_m26": 8,
-       "id_number": "33250119900101123X", "phone": "0578-2123456"}
 D12_PRE = ["序号", "姓名", "工作单位", "现从事专业", "申报资格名称", "级别", "申报方式", "最高学历"]
 RULES = "请实名反映问题，提供联系方式和证明材料；反映的问题将依规调查核实；个人信息予以保密"
 INVESTIGATE = "调查核实并处理"
@@ -24,16 +21,10 @@ INVESTIGATE = "调查核实并处理"
 
 def to_pre_notice(flow) -> tuple[int, int, int]:
     """P01 up to the 评前公示 published on 2022-08-29 (open until 2022-09-02): (case, session, notice)."""
-    hours("teacher1", {2019: (66, 30, 18), 2020: (60, 30, 12), 2021: (72, 30, 14), 2022: (72, 18, 12)})
+    hours("teacher1", P01_HOURS)
     flow.at("2022-07-11")
     cid = flow.apply("teacher1", **P01)["id"]
-    flow.do("school_hr", cid, "单位审核", {"decision": "approve"})
-    flow.do("school_hr", cid, "单位内公示", {"notice_start": "2022-07-12", "notice_place": "学校公告栏"})
-    flow.at("2022-07-19")
-    assert flow.timers() == 1
-    flow.do("school_hr", cid, "公示结果及推荐意见", {"notice_result": "no_objection", "decision": "approve",
-                                                 "opinion": "同意报送"})
-    flow.do("liandu_edu", cid, "主管部门审核", {"decision": "approve"})
+    flow.through_unit(cid, "school_hr", "liandu_edu", "2022-07-12")
     flow.at("2022-08-15")
     flow.do("edu_office", cid, "受理及资格审查", {"decision": "approve"})
     flow.at("2022-08-22")

@@ -3,14 +3,12 @@ of the session and opens a supervision flag), and the two lists of 26-county app
 
 from __future__ import annotations
 
-from conftest import LIANDU_TEACHERS, hours
+from title_flow import LIANDU_TEACHERS, P01, hours
 
 from app.extensions import db
 from app.models import SessionEntry, SupervisionFlag
 
-TEACHER = {"committee": LIANDU_TEACHERS, "target_title": "一级教师", "specialty": "中小学教师",
-           "current_title": "二级教师", "title_year": 2017, "education": "本科", "application_mode": "正常申报",
-           "years_in_m26": 8, "id_number": "33250119900101123X", "phone": "0578-2123456"}
+TEACHER = P01
 
 
 def accepted_teachers(flow, usernames: list[str]) -> list[int]:

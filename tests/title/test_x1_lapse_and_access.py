@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import io
 
-from conftest import FORESTRY, LIANDU_TEACHERS, hours, org, person
 from page_client import Browser
+from title_flow import FORESTRY, P01, hours, org, person
 
 from app.extensions import db
 
@@ -45,9 +45,7 @@ def test_x1_pending_until_the_commission_letter_is_provided(flow):
 def test_d14_a_correction_not_made_in_ten_working_days_lapses(flow):
     hours("teacher1", {y: (60, 30, 12) for y in range(2019, 2023)})
     flow.at("2022-09-23")
-    cid = flow.apply("teacher1", committee=LIANDU_TEACHERS, target_title="一级教师", specialty="中小学教师",
-                     current_title="二级教师", title_year=2017, education="本科", application_mode="正常申报",
-                     id_number="33250119900101123X", phone="0578-2123456")["id"]
+    cid = flow.apply("teacher1", **P01)["id"]
     flow.do("school_hr", cid, "单位审核", {"decision": "return", "opinion": "1. 补充2021年度考核表；2. 论文检索证明"})
     task = flow.task("teacher1", cid, "补正申报材料")
     # 10 working days from Fri 23 Sep 2022 across National Day (1–7 Oct off, Sat 8 and Sun 9 worked): 12 Oct
@@ -64,9 +62,7 @@ def test_d14_a_correction_not_made_in_ten_working_days_lapses(flow):
 def test_an_employer_never_sees_another_employers_applicants(flow):
     hours("teacher1", {y: (60, 30, 12) for y in range(2019, 2023)})
     flow.at("2022-07-11")
-    cid = flow.apply("teacher1", committee=LIANDU_TEACHERS, target_title="一级教师", specialty="中小学教师",
-                     current_title="二级教师", title_year=2017, education="本科", application_mode="正常申报",
-                     id_number="33250119900101123X", phone="0578-2123456")["id"]
+    cid = flow.apply("teacher1", **P01)["id"]
     other = flow.api("liandu_co_hr")
     assert other.get(f"/api/v1/process-instances/{cid}").status_code == 403
     assert other.get(f"/api/v1/process-instances/{cid}/events").status_code == 403

@@ -6,9 +6,10 @@ import io
 import re
 
 from api_client import Api
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from page_client import Browser
 from sqlalchemy import func, select
+from xlsx_files import workbook
 
 from app.extensions import db
 from app.models import CeRecord, User
@@ -26,16 +27,6 @@ def saved(username: str) -> dict[int, tuple[int, int, int]]:
             for r in db.session.scalars(select(CeRecord).where(CeRecord.user_id == user_id))}
 
 
-def workbook(rows: list[list]) -> io.BytesIO:
-    book = Workbook()
-    sheet = book.active
-    sheet.append(["用户名", "年度", "专业科目", "公需科目", "一般公需科目"])
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    out.seek(0)
-    return out
 
 
 def test_county_staff_enter_hours_for_their_county_only(ctx):
