@@ -141,6 +141,7 @@ def session_documents(actor: User, task: HumanTask, data: Mapping[str, Any]) -> 
 @panel("objection")
 def objection(actor: User, task: HumanTask, data: Mapping[str, Any]) -> dict[str, Any]:
     """The objection as received; the objector's identity and evidence are for officials only."""
+    official = actor.has_role(*documents.OFFICIAL_ROLES)
     row = db.session.get(Objection, int(data.get("objection_id") or 0))
     evidence = [doc for doc in documents.for_instance(task.instance, actor) if doc.id in (row.evidence if row else [])]
-    return {"objection": row, "evidence": evidence, "official": actor.has_role(*documents.OFFICIAL_ROLES)}
+    return {"objection": row, "evidence": evidence if official else [], "official": official}

@@ -37,8 +37,8 @@ def may_view_session_document(actor: User, doc: Document) -> bool:
 def documents_for_case(actor: User, application: ProcessInstance) -> list[Document]:
     """The session documents the viewer of an applicant's case may open, once published."""
     entry = db.session.scalar(select(SessionEntry).where(SessionEntry.application_instance_id == application.id))
-    if entry is None or not (application.data or {}).get("published_doc_no") and not (
-            application.data or {}).get("commission_letter_no"):
+    data = application.data or {}
+    if entry is None or not (data.get("published_doc_no") or data.get("commission_letter_no")):
         return []
     docs = db.session.scalars(select(Document).where(
         Document.instance_id == entry.session_instance_id, Document.kind.in_((*PUBLISHED_KINDS, LETTER_KIND)))

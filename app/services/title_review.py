@@ -19,8 +19,6 @@ from app.rules import title
 from app.services import archives, ce, committees, integrity
 from app.services.operations import Call, operation
 
-ROUTE_OUTCOMES = {"rejected_routing": "rejected_routing"}  # every other refusal is out of scope
-
 
 def _department(call: Call) -> str:
     """Who reviews after the unit: its competent department, else (enterprises) the local HR bureau."""
@@ -44,7 +42,8 @@ def route_application(call: Call) -> dict[str, Any]:
         "dept_org": _department(call),
     }
     if not routed["accepted"]:
-        out["outcome"] = ROUTE_OUTCOMES.get(routed["route"], "rejected_scope")
+        # another committee takes it (rejected_routing); anything else is out of scope (incl. self-managed units)
+        out["outcome"] = "rejected_routing" if routed["route"] == "rejected_routing" else "rejected_scope"
         out["stage"] = "申报评委会不受理"
     return out
 

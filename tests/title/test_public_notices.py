@@ -200,3 +200,20 @@ def test_an_objection_the_case_cannot_take_stays_open_and_is_recorded(flow):
     assert types[-2:] == ["objection_received", "objection_undelivered"]
     assert "message_delivered" not in types[-3:]
     assert notices.columns(PublicNotice(kind="post_review"))[4] == "评审通过资格名称"
+
+
+def test_the_applicant_never_sees_an_objection_or_its_evidence(flow):
+    """The complaint, the objector and the evidence are for the committee office and the HR bureaus."""
+    cid, _, notice_id = to_pre_notice(flow)
+    flow.at("2022-08-30T10:00:00+08:00")
+    notice = notices.get_notice(notice_id)
+    evidence = [("证明.pdf", io.BytesIO(b"%PDF-1.4 evidence"))]
+    notices.submit_objection(notice.id, notice.entry_ids[0], "钱某某", "13900000001", "反映其论文系他人代写，请核查。",
+                             evidence)
+    task = flow.task("edu_office", cid, INVESTIGATE)
+    office = Browser(flow.client.application, "edu_office").page(f"/tasks/{task['id']}")
+    assert "钱某某" in office and "他人代写" in office and "证明.pdf" in office
+    applicant = Browser(flow.client.application, "teacher1")
+    for url in (f"/tasks/{task['id']}", f"/instances/{cid}"):
+        html = applicant.page(url)
+        assert "钱某某" not in html and "13900000001" not in html and "他人代写" not in html and "证明.pdf" not in html
