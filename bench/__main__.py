@@ -3,6 +3,7 @@
 1. One task completion through the REST API (Flask test client, real database): median and p90.
 2. Step cost against history length: one graduate case sent back and resubmitted again and
    again; the employer's completion time and the stored state size at each round.
+3. The title review: a session of 100 applicants (bench/title_review.py).
 
 The database is a fresh SQLite file, or BENCH_DATABASE_URL (e.g. PostgreSQL; it is upgraded
 and filled with demo data, so point it at a scratch database).
@@ -121,6 +122,10 @@ def main() -> None:
         print("   round   completion ms   stored state bytes")
         for n, elapsed, size in rows:
             print(f"   {n:5d}   {elapsed:13.1f}   {size:18d}")
+
+        from bench import title_review
+
+        title_review.run(app, int(os.environ.get("BENCH_SESSION_SIZE", "100")))
 
 
 if __name__ == "__main__":
