@@ -4,6 +4,7 @@ dates the cases give. The fixtures are in conftest.py."""
 
 from __future__ import annotations
 
+import functools
 import io
 from typing import Any
 
@@ -48,12 +49,18 @@ def org(name: str, kind: str, county: str, unit_type: str | None = None, dept: s
     return found
 
 
+@functools.cache
+def _password_hash() -> str:
+    """scrypt is slow on purpose; the fixture users share one password, so hash it once."""
+    return hash_password(PASSWORD)
+
+
 def person(username: str, display: str, role: str, organisation: str) -> User:
     found = db.session.scalar(select(User).where(User.username == username))
     if found is not None:
         return found
     owner = db.session.scalar(select(Organisation).where(Organisation.name == organisation))
-    user = User(username=username, display_name=display, password_hash=hash_password(PASSWORD), org_id=owner.id)
+    user = User(username=username, display_name=display, password_hash=_password_hash(), org_id=owner.id)
     user.roles.append(UserRole(role=role, org_id=owner.id))
     db.session.add(user)
     db.session.flush()
