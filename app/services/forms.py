@@ -249,8 +249,20 @@ def build_form(
         prop = schema["properties"][name]
         setattr(_Form, name, _field(name, prop, defn.ui.get(name, {}), name in needed))
     if formdata is None:
-        return _Form(data=prefill(defn, task_data))
+        return _Form(data=_as_field_values(schema, prefill(defn, task_data)))
     return _Form(formdata=formdata)
+
+
+def _as_field_values(schema: Mapping[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """Case data keeps dates as YYYY-MM-DD text; a date field renders a date."""
+    out = dict(values)
+    for name, prop in schema.get("properties", {}).items():
+        if prop.get("format") == "date" and isinstance(out.get(name), str):
+            try:
+                out[name] = date.fromisoformat(out[name])
+            except ValueError:
+                out.pop(name)
+    return out
 
 
 def document_fields(defn: FormDefinition) -> list[str]:

@@ -47,6 +47,18 @@ def entries(actor: User, task: HumanTask, data: Mapping[str, Any]) -> dict[str, 
     return {"entries": review_sessions.entries_of(task.instance_id)}
 
 
+@panel("readiness")
+def readiness(actor: User, task: HumanTask, data: Mapping[str, Any]) -> dict[str, Any]:
+    """DT-06 before the office reports: the latest report date for the planned meeting, and the
+    earliest meeting a report made today allows."""
+    from app.services import calendar
+
+    lead = title.lead_time_ok(data.get("meeting_date") or clock.today(), clock.today(), "not_required",
+                              calendar.official_calendar())
+    return {"lead": lead, "meeting_date": data.get("meeting_date"), "today": clock.today().isoformat(),
+            "entries": review_sessions.entries_of(task.instance_id)}
+
+
 def ranked(session_id: int) -> dict[str, list[tuple[int, SessionEntry]]]:
     """山区26县 applicants are listed and ranked apart from the others (DT-04); within a list by the
     committee's score plus the 26-county weighting, then yes votes (equal: the 26-county one first)."""

@@ -3,6 +3,9 @@ re-established 林业 committee, the holiday-aware 5-working-day rule, an unfoun
 
 from __future__ import annotations
 
+import re
+
+from page_client import Browser
 from title_flow import AUTO, CITY_HR, FORESTRY, INDUSTRY, NATURAL, hours
 
 from app.extensions import db
@@ -74,6 +77,10 @@ def test_p10_national_day_lead_time_and_an_unfounded_objection(flow):
     flow.timers()
 
     flow.at("2022-09-29")
+    page = Browser(flow.client.application, "forestry_office")
+    html = page.page(f"/tasks/{flow.task('forestry_office', sid, '报告评审准备情况')['id']}")
+    shown = re.sub(r"<[^>]+>", "", html[html.index('id="lead-time"'):html.index("</p>", html.index('id="lead-time"'))])
+    assert "最迟应于 2022-09-28 报告" in shown and "最早可于 2022-10-11 召开" in shown and "不足5个工作日" in shown
     report = {"meeting_date": "2022-10-10", "composition": "委员15人", "summary": "评前公示无异议"}
     refused = flow.submit("forestry_office", sid, "报告评审准备情况", report)
     assert refused.status_code == 422
