@@ -20,6 +20,7 @@ from committee_names import (  # noqa: F401
     NATURAL,
     TRANSPORT,
 )
+from page_client import Browser
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -107,6 +108,7 @@ class Flow:
     def __init__(self, client):
         self.client = client
         self._apis: dict[str, Api] = {}
+        self._browsers: dict[str, Browser] = {}
 
     def api(self, username: str) -> Api:
         # The requests commit in their own sessions; the test's session must not keep reading the
@@ -142,8 +144,15 @@ class Flow:
         assert len(tasks) == 1, f"{username} has no “{name}” on {instance_id}: own {names}, open {open_names}"
         return tasks[0]
 
+    def page_of(self, username: str, task_id: int) -> str:
+        """The task's page as the person acting sees it (every scenario renders every page it passes)."""
+        if username not in self._browsers:
+            self._browsers[username] = Browser(self.client.application, username)
+        return self._browsers[username].page(f"/tasks/{task_id}")
+
     def submit(self, username: str, instance_id: int, name: str, data: dict[str, Any]):
         task = self.task(username, instance_id, name)
+        self.page_of(username, task["id"])
         if task["assignee"] is None:
             claimed = self.api(username).post(f"/api/v1/tasks/{task['id']}/claim")
             assert claimed.status_code == 200, claimed.get_json()
