@@ -8,10 +8,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Objection, ProcessInstance, PublicNotice, User
-from app.services import documents, review_panels, review_sessions, session_access, title_review
+from app.services import documents, notices, review_panels, review_sessions, session_access, title_review
 
-CONCLUSION_LABELS = {"unfounded": "不属实", "substantiated": "属实（取消评审通过资格）",
-                     "fraud": "属实，弄虚作假（一票否决）"}
+CONCLUSION_LABELS = notices.CONCLUSION_LABELS
 
 
 def _official(actor: User) -> bool:

@@ -26,7 +26,8 @@ from app.services.review_sessions import NOTICE_TITLES
 KIND_LABELS = NOTICE_TITLES  # pre_review: 评前公示, post_review: 评后公示
 TITLE_HEADERS = {"pre_review": "申报资格名称", "post_review": "评审通过资格名称"}
 STATUS_LABELS = {"open": "待处理", "concluded": "已处理"}
-CONCLUSION_LABELS = {"unfounded": "不属实", "substantiated": "属实", "fraud": "属实（弄虚作假，一票否决）"}
+CONCLUSION_LABELS = {"unfounded": "不属实", "substantiated": "属实（取消评审通过资格）",
+                     "fraud": "属实，弄虚作假（一票否决）"}
 RECENT_DAYS = 30
 MAX_EVIDENCE = 5
 MESSAGE = "objection_received"

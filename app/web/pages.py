@@ -17,6 +17,7 @@ from app.extensions import db
 from app.services import case_views, documents, forms, instances, panels, registry, tasks
 from app.services.access import can_act
 from app.services.errors import FormInvalid, RuleViolation
+from app.web.form_errors import attach_errors
 
 bp = Blueprint("pages", __name__)
 
@@ -203,14 +204,7 @@ def _labels() -> dict[str, Any]:
 
 # -- helpers -----------------------------------------------------------------------------------
 def _attach_errors(form, fields: dict[str, list[str]]) -> list[str]:
-    """Put service field errors on the form's fields; return those that match no field."""
-    other: list[str] = []
-    for name, errs in (fields or {}).items():
-        if name in form._fields and name != "csrf_token":
-            form[name].errors = list(errs)
-        else:
-            other.extend(f"{name}：{e}" for e in errs)
-    return other
+    return attach_errors(form, fields, FIELD_LABELS)
 
 
 def _with_uploads(form) -> tuple[MultiDict, list[str], dict[str, list[str]]]:

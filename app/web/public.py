@@ -14,6 +14,7 @@ from app.extensions import limiter
 from app.models import PublicNotice
 from app.services import certificates, notices
 from app.services.errors import FormInvalid, NotFound, RuleViolation
+from app.web.form_errors import attach_errors
 
 bp = Blueprint("public", __name__)
 # One budget per client address, shared by every public page that reads the database.
@@ -99,21 +100,11 @@ def objection(notice_id: int):
     except FormInvalid as exc:
         item = notices.get_notice(notice_id)
         form = _objection_form(notices.rows(item))
-        other = _attach_errors(form, exc.fields)
+        other = attach_errors(form, exc.fields)
         flash(exc.message + ("；证明材料请重新选择上传" if chosen else ""), "error")
         return _notice_page(item, form, 422, other)
     session[RECEIPTS] = [*session.get(RECEIPTS, [])[-9:], received.id]
     return redirect(url_for("public.objection_received", notice_id=notice_id, objection_id=received.id))
-
-
-def _attach_errors(form: FlaskForm, fields: dict[str, list[str]]) -> list[str]:
-    other: list[str] = []
-    for name, errs in (fields or {}).items():
-        if name in form._fields and name != "csrf_token":
-            form[name].errors = list(errs)
-        else:
-            other.extend(errs)
-    return other
 
 
 @bp.get("/notices/<int:notice_id>/objections/<int:objection_id>/received")
