@@ -13,12 +13,14 @@ from app.models.outbox import OutboxMessage
 from app.models.process import MessageSubscription, ProcessInstance, ProcessVersion
 from app.models.review import Objection, PublicNotice, SessionEntry
 from app.models.setting import Setting
+from app.models.supervision import AuthorityDecision, Notification, RandomDraw, SupervisionFinding
 from app.models.task import HumanTask
 from app.models.user import ApiToken, LoginAttempt, User, UserRole
 
 __all__ = [
     "Achievement",
     "ApiToken",
+    "AuthorityDecision",
     "CalendarDay",
     "CalendarYear",
     "CeRecord",
@@ -32,6 +34,7 @@ __all__ = [
     "IntegrityRecord",
     "LoginAttempt",
     "MessageSubscription",
+    "Notification",
     "Objection",
     "Organisation",
     "OutboxMessage",
@@ -39,8 +42,10 @@ __all__ = [
     "ProcessInstance",
     "ProcessVersion",
     "PublicNotice",
+    "RandomDraw",
     "SessionEntry",
     "Setting",
+    "SupervisionFinding",
     "SupervisionFlag",
     "User",
     "UserRole",

@@ -22,8 +22,13 @@ class Committee(db.Model):
     office: Mapped[str | None] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(40))
     members: Mapped[int] = mapped_column(Integer, default=15)
+    # ACTIVE, WARNED (告诫/责令整改, rectifying), SUSPENDED (暂停评审权), REVOKED (取消): changed only by
+    # recorded decisions (AuthorityDecision).
+    authority_state: Mapped[str] = mapped_column(String(20), default="ACTIVE")
+    # A self-managed unit's own committee (自主评聘委员会): the unit it belongs to.
+    self_managed_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
 
-    org: Mapped[Organisation] = relationship()
+    org: Mapped[Organisation] = relationship(foreign_keys=[org_id])
     scopes: Mapped[list[CommitteeScope]] = relationship(back_populates="committee", cascade="all, delete-orphan")
 
     @property
@@ -59,5 +64,7 @@ class CommitteeScope(db.Model):
     scope_text: Mapped[str | None] = mapped_column(Text)
     # Shown when this committee takes over what another used to accept (e.g. 2022 汽车零部件).
     note: Mapped[str | None] = mapped_column(Text)
+    # None: any unit; else only staff of these organisations (a self-managed unit's own committee).
+    employers: Mapped[list | None] = mapped_column(JSON)
 
     committee: Mapped[Committee] = relationship(back_populates="scopes")
