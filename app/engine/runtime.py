@@ -183,11 +183,12 @@ class Case:
         return isinstance(spec, EventSubprocess) or spec.name in self.workflow.spec.start.trigger_specs
 
     def data(self) -> dict[str, Any]:
-        """The case data as of the latest step of the main flow."""
+        """The case data as of the latest step of the main flow (the library's own bookkeeping tasks,
+        such as a re-armed boundary event's split, have no BPMN id and carry no data)."""
         if self.workflow.is_completed():
             return dict(self.workflow.data)
         live = [t for t in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
-                if not self._in_event_subprocess(t)]
+                if getattr(t.task_spec, "bpmn_id", None) and not self._in_event_subprocess(t)]
         if live:
             latest = max(live, key=lambda t: t.last_state_change)
             return dict(latest.data)

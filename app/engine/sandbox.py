@@ -22,6 +22,7 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
     safer_getattr,
 )
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
@@ -162,6 +163,14 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
 
 class RestrictedScriptEngine(PythonScriptEngine):
     """Validation uses the restricted compiler so that DMN `needs_eq` checks agree with it."""
+
+    def call_service(self, task, **kwargs):
+        # The library's own error path names an undefined variable, so every failure of a service
+        # came out as "NameError: name 'script' is not defined"; keep the service's message instead.
+        try:
+            return self.environment.call_service(task.data, **kwargs)
+        except Exception as err:  # noqa: BLE001 - a service may raise anything; the case shows why
+            raise WorkflowTaskException(str(err), task=task, exception=err) from err
 
     def validate(self, expression):
         import ast

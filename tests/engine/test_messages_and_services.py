@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.engine import ModelInvalid, Runtime, compile_model
+from app.engine import EngineError, ModelInvalid, Runtime, compile_model
 
 FORM = json.dumps({"type": "object", "properties": {"v": {"type": "integer"}}})
 LANE = "<bpmn:laneSet id='ls'><bpmn:lane id='L' name='办理人'>{refs}</bpmn:lane></bpmn:laneSet>"
@@ -146,3 +146,14 @@ def test_unknown_services_and_panels_are_named(helpers):
         compile_model(files(text), helpers, Runtime(helpers).evaluate, services=set(), panels={"votes"})
     found = {(p.element_id, p.message.split("；")[0]) for p in info.value.problems}
     assert found == {("A", "未知的任务面板 nope"), ("Svc", "未知的服务 probe_service")}
+
+
+def test_a_failing_service_says_why(helpers, compiled):
+    def refuse(operation, params, data):
+        raise ValueError("评聘方案尚未同意")
+
+    case = Runtime(helpers, refuse).start(compiled, {"session_id": 7})
+    task = next(t for t in case.ready_user_tasks() if t.bpmn_id == "A")
+    with pytest.raises(EngineError) as info:
+        case.complete(task.guid, {"v": 1})
+    assert "评聘方案尚未同意" in str(info.value) and "NameError" not in str(info.value)
