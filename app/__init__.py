@@ -56,13 +56,15 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import api, archive, auth, pages, public, reports
+    from app.web import api, archive, auth, authority, oversight, pages, public, reports
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(archive.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(authority.bp)
+    app.register_blueprint(oversight.bp)
     app.register_blueprint(api.bp)
 
 
