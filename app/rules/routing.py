@@ -24,6 +24,8 @@ class Scope:
     exclusive: bool = False
     recommendation_target: str | None = None
     note: str | None = None
+    # Only staff of these units (a self-managed unit's own 自主评聘委员会); None: any unit.
+    employers: tuple[str, ...] | None = None
 
     def titles(self) -> tuple[str, ...]:
         return self.titles_evaluated + self.titles_recommended
@@ -36,6 +38,7 @@ class Applicant:
     unit_type: str | None
     unit_county: str
     self_managed: bool
+    employer: str | None = None
 
 
 def _claimed_elsewhere(scope: Scope, who: Applicant, scopes: Sequence[Scope]) -> Scope | None:
@@ -63,6 +66,8 @@ def problems(scope: Scope, who: Applicant, scopes: Sequence[Scope]) -> list[str]
         out.append(f"申报{who.target_title}限{'、'.join(limited)}人员")
     if who.self_managed and scope.exclude_self_managed:
         out.append("自主评聘单位人员除外")
+    if scope.employers is not None and who.employer not in scope.employers:
+        out.append(f"只受理{'、'.join(scope.employers)}人员")
     if not out and _claimed_elsewhere(scope, who, scopes) is not None:
         out.append("该专业该资格已划归其他评委会受理")
     return out
@@ -78,8 +83,11 @@ def route_application(applied: str, who: Applicant, scopes: Sequence[Scope], pla
                 "route": "recommended" if recommended else "accepted",
                 "recommendation_target": own.recommendation_target if recommended else None}
     if who.self_managed and (own is None or own.exclude_self_managed):
-        return {"accepted": False, "committee": None, "route": "self_managed", "recommendation_target": None,
-                "reason": f"自主评聘单位人员由本单位按自主评聘程序评审（{applied}受理范围不含自主评聘单位）"}
+        unit = next((sc.committee for sc in scopes if sc.employers and who.employer in sc.employers
+                     and who.target_title in sc.titles()), None)
+        by = f"由{unit}评审" if unit else "由本单位按自主评聘程序评审"
+        return {"accepted": False, "committee": unit, "route": "self_managed", "recommendation_target": None,
+                "reason": f"自主评聘单位人员{by}（{applied}受理范围不含自主评聘单位）"}
     takers = [s for s in scopes if not problems(s, who, scopes)]
     takers.sort(key=lambda s: not s.exclusive)
     if takers:

@@ -54,6 +54,7 @@ def seed_bundled() -> int:
                     exclude_self_managed=scope.get("exclude_self_managed", True),
                     exclusive=scope.get("exclusive", False),
                     recommendation_target=scope.get("recommendation_target"),
+                    employers=scope.get("employers"),
                     start_month=_month(year, scope.get("start")),
                     finish_month=_month(year, scope.get("finish")),
                     scope_text=scope.get("scope_text"),
@@ -88,15 +89,16 @@ def scopes_for(plan_year: int) -> list[Scope]:
             exclusive=s.exclusive,
             recommendation_target=s.recommendation_target,
             note=s.note,
+            employers=_tuple(s.employers),
         )
         for s, name in rows
     ]
 
 
 def route(plan_year: int, committee: str, specialty: str, target_title: str, unit_type: str | None,
-          unit_county: str, self_managed: bool) -> dict[str, Any]:
+          unit_county: str, self_managed: bool, employer: str | None = None) -> dict[str, Any]:
     who = Applicant(specialty=specialty, target_title=target_title, unit_type=unit_type,
-                    unit_county=unit_county, self_managed=self_managed)
+                    unit_county=unit_county, self_managed=self_managed, employer=employer)
     return route_application(committee, who, scopes_for(plan_year), plan_year)
 
 

@@ -6,11 +6,15 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Organisation, User, UserRole
+from app.models import Committee, CommitteeScope, Organisation, User, UserRole
 from app.services.auth import hash_password
 
 PASSWORD = "demo-pass-2026"
 CITY_HR = "丽水市人力资源和社会保障局"
+HOSPITAL = "丽水市莲都区人民医院"
+SELF_MANAGED_COMMITTEE = "丽水市莲都区人民医院卫生技术人员自主评聘委员会"
+# The hospital's delegated authority (自主评聘): 卫技 中级 and 副高.
+SELF_MANAGED_TITLES = ["主治医师", "主管护师", "主管药师", "主管技师", "副主任医师", "副主任护师", "副主任药师", "副主任技师"]
 
 # name, kind, county, unit_type, self_managed, competent dept name
 ORGS = [
@@ -27,7 +31,11 @@ ORGS = [
     ("龙泉市安达汽车空调配件有限公司", "employer", "龙泉市", "企业", False, None),
     ("丽水市农林科学研究院", "employer", "市本级", "事业单位", False, None),
     ("丽水市莲都区云峰科技有限公司", "employer", "莲都区", "企业", False, None),
-    ("丽水市莲都区人民医院", "self_managed_unit", "莲都区", "事业单位", True, None),
+    ("丽水市卫生健康委员会", "competent_dept", "市本级", "机关", False, None),
+    ("莲都区卫生健康局", "competent_dept", "莲都区", "机关", False, None),
+    ("浙江省人力资源和社会保障厅", "hr_bureau", "省级", "机关", False, None),
+    ("丽水市莲都区人民医院", "self_managed_unit", "莲都区", "事业单位", True, "莲都区卫生健康局"),
+    (SELF_MANAGED_COMMITTEE, "committee", "莲都区", None, False, None),
 ]
 
 # username, display name, role, organisation
@@ -53,6 +61,8 @@ USERS = [
     ("institute_hr", "农林科学研究院人事 韩梅", "employer_hr", "丽水市农林科学研究院"),
     ("liandu_co_hr", "云峰科技人事 杨帆", "employer_hr", "丽水市莲都区云峰科技有限公司"),
     ("hospital_admin", "莲都区人民医院职改办", "self_managed_admin", "丽水市莲都区人民医院"),
+    ("liandu_health", "莲都区卫生健康局 吴芳", "competent_dept", "莲都区卫生健康局"),
+    ("city_health", "市卫生健康委 郑华", "competent_dept", "丽水市卫生健康委员会"),
     ("teacher1", "周晓岚", "applicant", "丽水市莲都区示范中学"),
     ("engineer1", "叶海波", "applicant", "龙泉市安达汽车空调配件有限公司"),
     ("grad_city", "林若溪", "applicant", "丽水市农林科学研究院"),
@@ -81,10 +91,27 @@ def load_demo_data() -> bool:
             orgs[name].competent_dept_id = orgs[dept].id
     orgs["莲都区人力资源和社会保障局"].parent_id = orgs[CITY_HR].id
     orgs["龙泉市人力资源和社会保障局"].parent_id = orgs[CITY_HR].id
+    orgs["莲都区卫生健康局"].parent_id = orgs["丽水市卫生健康委员会"].id
     password = hash_password(PASSWORD)
     for username, display, role, org_name in USERS:
         user = User(username=username, display_name=display, password_hash=password, org_id=orgs[org_name].id)
         user.roles.append(UserRole(role=role, org_id=orgs[org_name].id))
         db.session.add(user)
+        if username == "hospital_admin":  # the unit's staff office also runs its committee's sessions
+            user.roles.append(UserRole(role="committee_office", org_id=orgs[SELF_MANAGED_COMMITTEE].id))
+    _self_managed_committee(orgs)
     db.session.commit()
     return True
+
+
+def _self_managed_committee(orgs: dict[str, Organisation]) -> None:
+    """The hospital's own committee (自主评聘委员会): only its staff, only its delegated titles."""
+    committee = Committee(org_id=orgs[SELF_MANAGED_COMMITTEE].id, short_name="莲都区人民医院自主评聘委员会", level="高",
+                          series="卫生技术", location="莲都区", office="莲都区人民医院职改办", members=15,
+                          self_managed_org_id=orgs[HOSPITAL].id)
+    for year in (2021, 2022):
+        committee.scopes.append(CommitteeScope(
+            plan_year=year, titles_evaluated=SELF_MANAGED_TITLES, titles_recommended=[], exclude_self_managed=False,
+            exclusive=False, employers=[HOSPITAL], start_month=f"{year}-11", finish_month=f"{year + 1}-02",
+            scope_text=f"{HOSPITAL}卫生技术人员（自主评聘：中级、副高级）"))
+    db.session.add(committee)

@@ -92,7 +92,9 @@ def publication(call: Call) -> tuple[str, int]:
     """The publishing bureau's 发文公布 of the passed list."""
     d, today = call.data, clock.today()
     issuer = str(d["publishing_hr"])
-    doc_no = numbering.allocate(numbering.hr_prefix(issuer), today.year)
+    # a self-managed unit publishes its own results, in its own document series
+    prefix = str(d["self_managed_unit"]) if d.get("self_managed_unit") else numbering.hr_prefix(issuer)
+    doc_no = numbering.allocate(prefix, today.year)
     passed = _name_list(call, "passed")
     notice = paperwork.PublicationNotice(doc_no=doc_no, passed=passed, granted_on=today, issuer=issuer,
                                          issued_on=today)

@@ -17,20 +17,24 @@ from sqlalchemy import func, select
 from app import clock
 from app.engine import EngineError
 from app.extensions import db
-from app.models import Objection, ProcessInstance, PublicNotice, SessionEntry, SupervisionFlag
+from app.models import Objection, Organisation, ProcessInstance, PublicNotice, SessionEntry, SupervisionFlag
 from app.rules import title
 from app.rules.dates import as_date
-from app.services import calendar, committees, messages, outbox, paperwork_docs
+from app.services import authority, calendar, committees, messages, outbox, paperwork_docs, self_managed
 from app.services.operations import Call, operation
 
 ASSIGNED = "session_assigned"
 
 
 def _committee(call: Call):
-    committee = committees.committee_named(call.instance.starter.org.name)
-    if committee is None:
-        raise EngineError(f"{call.instance.starter.org.name}不是评委会，不能开启评审会次")
-    return committee
+    """The committee whose office the starter staffs (a unit's staff office may also run its 自主评聘委员会)."""
+    starter = call.instance.starter
+    offices = [r.org for r in starter.roles if r.role == "committee_office"]
+    for org in sorted(offices, key=lambda o: o.id != starter.org_id):
+        committee = committees.committee_named(org.name)
+        if committee is not None:
+            return committee
+    raise EngineError(f"{starter.org.name}不是评委会办公室，不能开启评审会次")
 
 
 def _window_warning(scope, meeting: date) -> str | None:
@@ -44,13 +48,23 @@ def _window_warning(scope, meeting: date) -> str | None:
 @operation("open_session")
 def open_session(call: Call) -> dict[str, Any]:
     committee = _committee(call)
+    blocked = authority.blocked_reason(committee)
+    if blocked:
+        raise EngineError(blocked)
     plan_year = int(call.data["plan_year"])
     scope = committees.scope_of(committee, plan_year)
     if scope is None:
         raise EngineError(f"{plan_year}年度评审计划中没有{committee.name}")
+    unit = db.session.get(Organisation, committee.self_managed_org_id) if committee.self_managed_org_id else None
+    if unit is not None and self_managed.approved_cycle(unit, plan_year) is None:
+        raise EngineError(f"{unit.name}{plan_year}年度的评聘规划和当年评聘方案尚未经主管部门和人力社保部门审核同意，"
+                          "不能组织评审（须先在“自主评聘周期”中报送并取得同意）")
     return {
         "committee": committee.name, "committee_short": committee.short_name,
         "committee_level": committee.level, "committee_location": committee.location,
+        "self_managed": unit is not None, "self_managed_unit": unit.name if unit else None,
+        # a self-managed unit files with its competent department as well as its HR bureau (B-T03)
+        "filing_dept": unit.competent_dept.name if unit and unit.competent_dept else None,
         "members": int(call.data.get("members") or committee.members),
         "plan_window": f"{scope.start_month or '—'} 至 {scope.finish_month or '—'}",
         "window_warning": _window_warning(scope, as_date(call.data["meeting_date"])),
@@ -153,6 +167,14 @@ def written_opinion(call: Call) -> dict[str, Any]:
                               calendar.official_calendar())
     return {"opinion_doc_no": doc_no, "may_convene": lead["may_convene"],
             "stage": "已同意召开评审会议" if lead["may_convene"] else "监督人社部门不同意召开，退回修改"}
+
+
+@operation("filing_lead_time")
+def filing_lead_time(call: Call) -> dict[str, Any]:
+    """A self-managed unit files (报备) instead of asking consent: only the date test of DT-06 applies."""
+    lead = title.lead_time_ok(call.data["meeting_date"], call.data["report_date"], "not_required",
+                              calendar.official_calendar())
+    return {"may_convene": lead["may_convene"], "stage": "已报备，待评审会议"}
 
 
 @operation("record_meeting")

@@ -28,6 +28,7 @@ ROUTE_APPLICATION_INPUTS = (
     Field("unit_county", "text"),
     Field("self_managed", "bool", required=False),
     Field("committee", "text"),
+    Field("employer", "text", required=False),
 )
 
 
@@ -72,7 +73,7 @@ def _route_application(inputs: dict[str, Any]) -> dict[str, Any]:
 
     v = _checked(ROUTE_APPLICATION_INPUTS, inputs, planned)
     return committees.route(v["plan_year"], v["committee"], v["specialty"], v["target_title"], v["unit_type"],
-                            v["unit_county"], bool(v["self_managed"]))
+                            v["unit_county"], bool(v["self_managed"]), v["employer"])
 
 
 def _authority_resolution(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def _authority_resolution(inputs: dict[str, Any]) -> dict[str, Any]:
     except RuleInputError as exc:
         raise FormInvalid(exc.message, exc.fields) from exc
     model = registry.compiled(registry.latest("review_session"))
-    outputs = registry.runtime().decide(model, "authority_resolution", values)
+    outputs = registry.runtime().decide(model, "authority_resolution", {**values, "self_managed": False})
     return {k: outputs.get(k) for k in ("supervising_hr", "filing_hr", "publishing_hr", "letter_issuer")}
 
 

@@ -16,7 +16,7 @@ from app.engine import EngineError
 from app.extensions import db
 from app.models import Document, Objection, SessionEntry
 from app.rules import title
-from app.services import archives, ce, committees, integrity
+from app.services import archives, authority, ce, committees, integrity
 from app.services.operations import Call, operation
 
 
@@ -34,13 +34,19 @@ def route_application(call: Call) -> dict[str, Any]:
     d = call.data
     target = str(d["target_title"])
     routed = committees.route(int(d["plan_year"]), str(d["committee"]), str(d["specialty"]), target,
-                              d.get("unit_type"), str(d["unit_county"]), bool(d.get("self_managed")))
+                              d.get("unit_type"), str(d["unit_county"]), bool(d.get("self_managed")),
+                              d.get("employer_org"))
     out: dict[str, Any] = {
         "route": routed["route"], "route_ok": routed["accepted"], "route_reason": routed["reason"],
         "routed_committee": routed["committee"], "recommendation_target": routed["recommendation_target"],
         "title_level": committees.title_level(target), "required_years": committees.required_years(target),
         "dept_org": _department(call),
     }
+    applied = committees.committee_named(str(d["committee"]))
+    blocked = authority.blocked_reason(applied) if applied is not None else None
+    if blocked and routed["accepted"]:  # a suspended or revoked committee accepts no application
+        out.update(route="blocked", route_ok=False, route_reason=blocked, routed_committee=None)
+        routed["route"], routed["accepted"] = "blocked", False
     if not routed["accepted"]:
         # another committee takes it (rejected_routing); anything else is out of scope (incl. self-managed units)
         out["outcome"] = "rejected_routing" if routed["route"] == "rejected_routing" else "rejected_scope"

@@ -126,7 +126,8 @@ OUTCOME_LABELS = {"approved": "通过", "rejected": "未通过", "lapsed": "已�
 ENTRY_STATUS_LABELS = {"active": "参评", "removed": "已取消（异议属实）", "vetoed": "一票否决", "invalid": "结果无效"}
 ENTRY_RESULT_LABELS = {"passed": "通过", "recommended": "通过（推荐）", "failed": "未通过"}
 ROUTE_LABELS = {"accepted": "受理", "recommended": "受理（推荐）", "rejected_routing": "应向其他评委会申报",
-                "rejected_scope": "不在受理范围", "self_managed": "由自主评聘单位评审", "manual": "人工分流"}
+                "rejected_scope": "不在受理范围", "self_managed": "由自主评聘单位评审", "manual": "人工分流",
+                "blocked": "评委会评审权已暂停或取消"}
 STATUS_LABELS = {
     "running": "办理中",
     "waiting": "等待中",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from test_session_votes_and_validity import accepted_teachers, session_at_meeting
-from title_flow import CITY_HR, LIANDU_HR, org, pdf_text, person
+from title_flow import CITY_HR, LIANDU_HR, P01, org, pdf_text, person
 
 from app.extensions import db
 from app.models import Committee, CommitteeScope, Document, Objection, Organisation
@@ -91,3 +91,24 @@ def test_dt07_who_supervises_files_and_publishes(flow, office, level, expected):
     data = flow.instance(sid)["data"]
     assert (data["supervising_hr"], data["filing_hr"], data["publishing_hr"]) == expected
     assert data["letter_issuer"] == CITY_HR
+
+
+def test_a_suspended_committee_opens_no_session_and_takes_no_application_until_restored(flow):
+    from app.services import authority
+
+    committee = db.session.query(Committee).filter_by(short_name="莲都区中小学教师中评委").one()
+    flow.at("2023-04-20")
+    authority.decide(_user("liandu_hr"), committee.id, "suspend", "复审中发现评审程序严重不规范，暂停评审权",
+                     __import__("datetime").date(2023, 4, 20), [])
+    refused = flow.api("edu_office").post("/api/v1/process-instances", json={
+        "process_model": "review_session", "data": {"session_name": "2023年度评审会议", "meeting_date": "2023-05-30",
+                                                     "members": 15}})
+    assert refused.status_code == 400 and "暂停评审权" in refused.get_json()["error"]["message"]
+    case = flow.apply("teacher1", **P01)
+    assert case["status"] == "completed" and case["data"]["outcome"] == "rejected_scope"
+    assert "暂停评审权" in case["data"]["route_reason"]  # the applicant sees why
+    flow.at("2023-05-10")
+    authority.decide(_user("liandu_hr"), committee.id, "restore", "整改验收合格，恢复评审权",
+                     __import__("datetime").date(2023, 5, 10), [])
+    assert flow.start_session("edu_office", "2023-06-20")["status"] == "running"
+    assert flow.apply("teacher1", **P01)["data"]["route"] == "accepted"
