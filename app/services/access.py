@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, exists, false, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.models import HumanTask, Organisation, ProcessInstance, User, UserRole
+from app.models import HumanTask, Notification, Organisation, ProcessInstance, User, UserRole
 
 OVERSIGHT_ROLES = ("system_admin", "manager")
 
@@ -43,10 +43,18 @@ def visible_instances_clause(user: User) -> ColumnElement[bool]:
             or_(HumanTask.org_id.in_(org_ids), HumanTask.assignee_id == user.id),
         )
     )
+    # A case filed with an organisation (备案, e.g. a self-managed unit's summary) is readable there.
+    filed_with = exists(
+        select(Notification.id).where(
+            Notification.instance_id == ProcessInstance.id, Notification.kind == "filing",
+            Notification.org_id.in_(org_ids),
+        )
+    )
     return or_(
         ProcessInstance.starter_id == user.id,
         ProcessInstance.employer_org_id.in_(employer_orgs) if employer_orgs else false(),
         took_part,
+        filed_with,
     )
 
 

@@ -14,7 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import clock
 from app.extensions import db
-from app.services import case_views, documents, forms, instances, panels, registry, tasks
+from app.services import case_views, documents, forms, instances, notifications, panels, registry, tasks
 from app.services.access import can_act
 from app.services.errors import FormInvalid, RuleViolation
 from app.web.form_errors import attach_errors
@@ -281,7 +281,8 @@ def index():
 def inbox():
     mine = tasks.open_tasks_for(current_user, scope="mine")
     group = tasks.open_tasks_for(current_user, scope="group")
-    return render_template("pages/inbox.html", mine=mine, group=group)
+    return render_template("pages/inbox.html", mine=mine, group=group,
+                           notices=notifications.for_user(current_user))
 
 
 def _back(task_id: int):

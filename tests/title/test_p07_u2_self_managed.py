@@ -5,6 +5,7 @@ summary goes to the recipients B-T05 names; every missed deadline raises a super
 
 from __future__ import annotations
 
+from page_client import Browser
 from title_flow import CITY_HR, HEALTH_SENIOR, LIANDU_HR, hours
 
 from app.extensions import db
@@ -122,6 +123,12 @@ def test_p07_routed_to_the_unit_plan_filing_evaluation_and_a_late_summary(flow):
     assert db.session.query(Committee).filter_by(short_name="莲都区人民医院自主评聘委员会").one().authority_state == "ACTIVE"
     notified = {n.org_id for n in db.session.query(Notification).filter_by(kind="filing")}
     assert len(notified) == 5  # every recipient organisation known to the system
+    # the summary reached them: each recipient may read the cycle, and sees the notice in its inbox
+    assert flow.api("city_hr").get(f"/api/v1/process-instances/{cycle}").status_code == 200
+    assert flow.api("city_health").get(f"/api/v1/process-instances/{cycle}").status_code == 200
+    assert flow.api("longquan_hr").get(f"/api/v1/process-instances/{cycle}").status_code == 403
+    assert "报送2022年度评聘总结备案" in Browser(flow.client.application, "city_hr").page("/inbox")
+    assert "请于 2023-02-28 前提交2022年度评聘总结" in Browser(flow.client.application, "hospital_admin").page("/inbox")
 
 
 def _doc(flow) -> dict:
