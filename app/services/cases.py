@@ -143,7 +143,9 @@ def _new_task_row(instance: ProcessInstance, task: ReadyTask, data: dict[str, An
         row.role = mapping.get("role")
         row.org_id = instance.starter.org_id
     else:
-        org = org_by_name(data.get(mapping.get("org_var", "")))
+        # the task's own data first: a multi-instance task names its organisation per instance
+        var = mapping.get("org_var", "")
+        org = org_by_name(task.data.get(var) if task.data.get(var) is not None else data.get(var))
         row.org_id = org.id if org else None
         row.role = _role_in(org.id if org else None, [mapping.get("role"), *mapping.get("alt_roles", [])])
     if task.due_working_days:

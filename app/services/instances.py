@@ -62,8 +62,16 @@ def _archive_audited(actor: User) -> str | None:
     return "业绩档案尚未经用人单位审核，不能申报。请先在“业绩档案”中登记业绩并提交单位审核。"
 
 
+def _city_bureau(actor: User) -> str | None:
+    from app.rules.title import CITY_HR
+
+    if any(r.role == "hr_staff" and r.org.name == CITY_HR for r in actor.roles):
+        return None
+    return "只有丽水市人力资源和社会保障局可以组织年度评审监督"
+
+
 # Preconditions a model may require of its starter (model.json "start_checks"): a message when unmet.
-START_CHECKS = {"archive_audited": _archive_audited}
+START_CHECKS = {"archive_audited": _archive_audited, "city_bureau": _city_bureau}
 
 
 def start_blockers(actor: User, version: ProcessVersion) -> list[str]:

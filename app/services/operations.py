@@ -38,7 +38,7 @@ def operation(name: str) -> Callable[[Operation], Operation]:
 
 def _load() -> None:
     # The modules that define operations register them on import.
-    from app.services import certificates, review_sessions, self_managed, title_review  # noqa: F401
+    from app.services import certificates, review_sessions, self_managed, supervision, title_review  # noqa: F401
 
 
 def names() -> frozenset[str]:

@@ -17,7 +17,8 @@ from app.models import HumanTask, ProcessInstance, User
 
 View = Callable[[User, HumanTask, Mapping[str, Any]], dict[str, Any]]
 Take = Callable[[Any], tuple[dict[str, Any], Any]]
-Apply = Callable[[User, ProcessInstance, dict[str, Any], Mapping[str, Any]], None]
+# (actor, instance, the panel's part of the input, the form's clean data, the task's own data)
+Apply = Callable[[User, ProcessInstance, dict[str, Any], Mapping[str, Any], Mapping[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def panel(name: str, *, take: Take | None = None, apply: Apply | None = None) ->
 
 
 def _load() -> None:
-    from app.services import review_panels  # noqa: F401  (registers the title-review panels)
+    from app.services import review_panels, supervision_panels  # noqa: F401  (they register their panels)
 
 
 def names() -> frozenset[str]:

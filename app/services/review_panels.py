@@ -110,7 +110,8 @@ def _number(value: Any, integer: bool) -> float | int | None:
     return int(number) if integer else number
 
 
-def apply_votes(actor: User, instance: ProcessInstance, part: dict[str, Any], clean: Mapping[str, Any]) -> None:
+def apply_votes(actor: User, instance: ProcessInstance, part: dict[str, Any], clean: Mapping[str, Any],
+                task_data: Mapping[str, Any]) -> None:
     """Store each applicant's yes votes; every active applicant needs one when the vote is valid."""
     members, attending = int(clean.get("members") or 0), int(clean.get("attending") or 0)
     if clean.get("on_platform") != "yes" or not title.vote_result(members, attending, 0)["valid"]:

@@ -111,7 +111,7 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
         for name in forms.document_fields(defn):
             documents.check_owned(actor, clean.get(name) or [], instance, field=name)
         if panel is not None and panel.apply:
-            panel.apply(actor, instance, part, clean)
+            panel.apply(actor, instance, part, clean, ready.data)
         error = None
         try:
             case.complete(task.task_guid, clean)

@@ -115,3 +115,14 @@ def objection_received(notice_id: int, objection_id: int):
     received = notices.get_objection(notice_id, objection_id)
     return render_template("public/objection_received.html", notice=received.notice, objection=received,
                            receipt=notices.receipt_number(received))
+
+
+@bp.get("/supervision/<int:year>")
+@public_limit
+def supervision_results(year: int):
+    """公开抽查结果 and 复审督察情况通报 of a plan year, with each draw's record so anyone can check it."""
+    from app.services import supervision
+    from app.services.supervision_panels import CHECKS, RESULTS
+
+    return render_template("public/supervision.html", year=year, results=supervision.published(year),
+                           labels=RESULTS, checks=CHECKS)

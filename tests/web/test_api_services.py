@@ -164,7 +164,7 @@ def test_validate_refuses_bad_uploads_with_422(client):
     empty = owner.client.post("/api/v1/process-models/validate", headers=owner.headers)
     assert empty.status_code == 422
     assert "files" in empty.get_json()["error"]["fields"]
-    assert db.session.scalar(select(func.count()).select_from(registry.ProcessVersion)) == deployed == 4
+    assert db.session.scalar(select(func.count()).select_from(registry.ProcessVersion)) == deployed == 5
 
 
 # -- continuing education -------------------------------------------------------------------
