@@ -4,11 +4,13 @@ A 2022 session of the 莲都区中小学教师中评委 with applicants in diffe
 running the real procedures through the services with the clock set to 2022 dates, so a
 newcomer sees a living system: the session waits for its meeting record, one application waits
 for the competent department, one for the unit, and teacher1 (whose archive is audited and
-whose hours are registered) may apply at once. No timer is left pending.
+whose hours are registered) may apply at once. The self-managed 丽水市莲都区人民医院 has sent its
+2022 plan, which waits for its competent department and HR bureau. No timer is left pending.
 """
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import Organisation, User, UserRole
-from app.services import archives, ce, instances, tasks, timers
+from app.services import archives, ce, documents, instances, tasks, timers
 from app.services.auth import hash_password
 from app.services.demo import PASSWORD
 
@@ -99,6 +101,17 @@ def _session(cases: list[int]) -> None:
     timers.run_due_timers()
 
 
+def _hospital_cycle() -> None:
+    _at("2022-11-01")
+    unit = _user("hospital_admin")
+    cycle = instances.start_instance(unit, "self_managed_cycle", {"plan_period": "2022—2024年"})
+    _at("2022-11-25")
+    plan = documents.upload(unit, "2022年度卫生技术人员自主评聘方案.pdf", io.BytesIO(b"%PDF-1.4\n% demo plan\n"))
+    _do("hospital_admin", cycle.id, "报送评聘规划和当年评聘方案", {
+        "three_year_plan": [plan.id], "annual_plan": [plan.id], "planned_meeting": "2022-12-20",
+        "plan_summary": "2022—2024年卫生技术中级、副高级自主评聘，2022年度计划于12月下旬召开评聘会议"})
+
+
 def load_demo_cases() -> None:
     """Run the demo applications and session; the app clock is left as it was."""
     before = clock.override()
@@ -118,5 +131,6 @@ def load_demo_cases() -> None:
         at_department = _apply("teacher4", "2022-09-01", 3)
         _through_unit(at_department, "2022-09-02", (date(2022, 9, 8) + timedelta(days=1)).isoformat())
         _apply("teacher5", "2022-09-13", 4)
+        _hospital_cycle()
     finally:
         clock.set_override(before)

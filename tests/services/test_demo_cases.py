@@ -20,6 +20,8 @@ def test_demo_session_and_applications(ctx, user):
     assert timers.due_instance_ids() == []  # nothing fires when the demo starts
     assert names(user, "edu_office") == ["录入评审会议表决结果"]
     assert names(user, "liandu_edu") == ["主管部门审核"]
+    assert names(user, "liandu_health") == ["审核评聘方案（主管部门）"]
+    assert "审核评聘方案（人社部门）" in names(user, "liandu_hr")
     assert names(user, "school_hr") == ["单位审核"]
     session = db.session.scalar(select(ProcessInstance).where(ProcessInstance.process_id == "review_session"))
     assert session.data["may_convene"] is True and session.data["applicant_count"] == 2

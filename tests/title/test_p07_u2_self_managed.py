@@ -166,3 +166,27 @@ def test_summary_recipients_with_and_without_senior_titles():
     assert middle == ["莲都区卫生健康局", LIANDU_HR, "丽水市卫生健康委员会", CITY_HR]
     city_unit = summary_recipients("市本级", "丽水市卫生健康委员会", "丽水市卫生健康委员会", False)
     assert city_unit == ["丽水市卫生健康委员会", CITY_HR]  # no district level
+
+
+def test_a_suspended_unit_opens_no_session_until_a_recorded_decision_lifts_it(flow):
+    from datetime import date
+
+    from app.models import User
+    from app.services import authority
+
+    cycle = start_cycle(flow, "2022-11-01")
+    flow.at("2022-11-25")
+    submit_plan(flow, cycle)
+    flow.do("liandu_health", cycle, "审核评聘方案（主管部门）", {"dept_decision": "approve"})
+    flow.do("liandu_hr", cycle, "审核评聘方案（人社部门）", {"hr_decision": "approve"})
+    committee = db.session.query(Committee).filter_by(short_name="莲都区人民医院自主评聘委员会").one()
+    hr = db.session.query(User).filter_by(username="liandu_hr").one()
+    flow.at("2022-11-28")
+    authority.decide(hr, committee.id, "warn", "未严格按照公布的评聘方案实施，投诉较多", date(2022, 11, 28), [])
+    authority.decide(hr, committee.id, "suspend", "经整改仍无明显改善，暂停评审权", date(2022, 11, 28), [])
+    refused = open_session(flow, "2022-12-20")
+    assert refused.status_code == 400 and "暂停评审权" in refused.get_json()["error"]["message"]
+    flow.at("2022-11-29")
+    authority.decide(hr, committee.id, "restore", "整改到位，恢复评审权", date(2022, 11, 29), [])
+    assert open_session(flow, "2022-12-20").status_code == 201
+    assert [d.decision for d in authority.history(committee.id)] == ["warn", "suspend", "restore"]
