@@ -14,11 +14,11 @@ from wtforms import FileField, HiddenField, IntegerField, RadioField, SelectFiel
 from wtforms.validators import InputRequired
 from wtforms.widgets import DateInput
 
-from app.extensions import db
 from app.rules import title as title_rules
-from app.services import archives, ce, documents, forms
-from app.services.errors import Conflict, DomainError, FormInvalid, NotAllowed, RuleViolation
-from app.web.pages import _attach_errors, _with_uploads
+from app.services import archives, ce, forms
+from app.services.errors import Conflict, FormInvalid, NotAllowed, RuleViolation
+from app.web import uploads
+from app.web.pages import _attach_errors
 
 bp = Blueprint("archive", __name__)
 
@@ -77,26 +77,9 @@ def _achievement_data(data: MultiDict) -> dict[str, Any]:
 
 
 def _save(form: AchievementForm, action: Callable[[dict[str, Any]], Any]) -> Any:
-    """Store the uploads, then run the action; on any form error report every field at once and
-    discard this request's uploads (as pages._submit does)."""
-    data, stored, refused = _with_uploads(form)
-    try:
-        values = _achievement_data(data)
-        if refused:
-            fields = {name: list(errs) for name, errs in refused.items()}
-            try:
-                archives.check_achievement(values)
-            except FormInvalid as exc:
-                for name, errs in exc.fields.items():
-                    fields.setdefault(name, []).extend(errs)
-            raise FormInvalid("业绩信息填写有误，请按提示修改", fields)
-        return action(values)
-    except DomainError as exc:
-        db.session.rollback()
-        documents.discard(current_user, stored)
-        if isinstance(exc, FormInvalid) and (stored or refused):
-            exc.message += "；附件请重新选择上传"
-        raise
+    return uploads.submit(form, lambda data: action(_achievement_data(data)),
+                          lambda data: archives.check_achievement(_achievement_data(data)),
+                          message="业绩信息填写有误，请按提示修改")
 
 
 def _mine(form: AchievementForm, status: int = 200, form_errors: list[str] | None = None):

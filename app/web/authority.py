@@ -11,13 +11,12 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
-from app.extensions import db
 from app.models import Committee
 from app.rules import authority as rules
-from app.services import authority, documents, forms
-from app.services.errors import DomainError, FormInvalid
+from app.services import authority, forms
+from app.services.errors import FormInvalid
+from app.web import uploads
 from app.web.form_errors import attach_errors
-from app.web.pages import _with_uploads
 
 bp = Blueprint("authority", __name__)
 
@@ -64,26 +63,12 @@ def overview():
 
 
 def _decide(committee: Committee, form: DecisionForm):
-    """Store the uploads, then decide; on a form error discard this request's uploads (the browser
-    cannot keep chosen files across a re-render) and report every field at once."""
-    data, stored, refused = _with_uploads(form)
-    values = (data.get("decision"), data.get("reason"), data.get("decided_on"), data.getlist("documents"))
-    try:
-        if refused:
-            fields = {name: list(errs) for name, errs in refused.items()}
-            try:
-                authority.check_decision(current_user, committee.id, *values)
-            except FormInvalid as exc:
-                for name, errs in exc.fields.items():
-                    fields.setdefault(name, []).extend(errs)
-            raise FormInvalid("评审权决定填写有误，请按提示修改", fields)
-        return authority.decide(current_user, committee.id, *values)
-    except DomainError as exc:
-        db.session.rollback()
-        documents.discard(current_user, stored)
-        if isinstance(exc, FormInvalid) and (stored or refused):
-            exc.message += "；文件请重新选择上传"
-        raise
+    def values(data):
+        return data.get("decision"), data.get("reason"), data.get("decided_on"), data.getlist("documents")
+
+    return uploads.submit(form, lambda data: authority.decide(current_user, committee.id, *values(data)),
+                          lambda data: authority.check_decision(current_user, committee.id, *values(data)),
+                          message="评审权决定填写有误，请按提示修改", files="文件")
 
 
 @bp.route("/authority/<int:committee_id>", methods=["GET", "POST"])

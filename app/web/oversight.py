@@ -12,10 +12,10 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 
 from app.extensions import db
-from app.services import archive_kpi, committees, documents, forms, oversight
-from app.services.errors import Conflict, DomainError, FormInvalid, NotAllowed
+from app.services import archive_kpi, committees, forms, oversight
+from app.services.errors import Conflict, FormInvalid, NotAllowed
+from app.web import uploads
 from app.web.form_errors import attach_errors
-from app.web.pages import _with_uploads
 
 bp = Blueprint("oversight", __name__, url_prefix="/oversight")
 
@@ -143,27 +143,13 @@ def _findings_page(form: FindingForm, status: int = 200, form_errors: list[str] 
 
 
 def _record(form: FindingForm):
-    """Store the uploads, then record; on a form error discard this request's uploads (the browser
-    cannot keep chosen files across a re-render) and report every field at once."""
-    data, stored, refused = _with_uploads(form)
-    values = {"committee_id": data.get("committee_id"), "kind": data.get("kind"), "result": data.get("result"),
-              "findings": data.get("findings"), "documents": data.getlist("documents")}
-    try:
-        if refused:
-            fields = {name: list(errs) for name, errs in refused.items()}
-            try:
-                oversight.check_finding(current_user, values)
-            except FormInvalid as exc:
-                for name, errs in exc.fields.items():
-                    fields.setdefault(name, []).extend(errs)
-            raise FormInvalid("检查记录填写有误，请按提示修改", fields)
-        return oversight.record_finding(current_user, values)
-    except DomainError as exc:
-        db.session.rollback()
-        documents.discard(current_user, stored)
-        if isinstance(exc, FormInvalid) and (stored or refused):
-            exc.message += "；材料请重新选择上传"
-        raise
+    def values(data):
+        return {"committee_id": data.get("committee_id"), "kind": data.get("kind"), "result": data.get("result"),
+                "findings": data.get("findings"), "documents": data.getlist("documents")}
+
+    return uploads.submit(form, lambda data: oversight.record_finding(current_user, values(data)),
+                          lambda data: oversight.check_finding(current_user, values(data)),
+                          message="检查记录填写有误，请按提示修改", files="材料")
 
 
 @bp.route("/findings", methods=["GET", "POST"])

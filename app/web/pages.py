@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import MultiDict
 
 from app import clock
-from app.extensions import db
 from app.services import case_views, documents, forms, instances, notifications, panels, registry, tasks
 from app.services.access import can_act
 from app.services.errors import FormInvalid, RuleViolation
+from app.web import uploads
 from app.web.form_errors import attach_errors
 
 bp = Blueprint("pages", __name__)
@@ -208,54 +206,6 @@ def _attach_errors(form, fields: dict[str, list[str]]) -> list[str]:
     return attach_errors(form, fields, FIELD_LABELS)
 
 
-def _with_uploads(form) -> tuple[MultiDict, list[str], dict[str, list[str]]]:
-    """request.form plus the ids of the files uploaded for every document field.
-
-    Returns the data, the ids stored by this request and, per field, the files refused.
-    """
-    data = request.form.copy()
-    stored: list[str] = []
-    refused: dict[str, list[str]] = {}
-    for name, field in form._fields.items():
-        if not isinstance(field, forms.DocumentListField):
-            continue
-        for storage in request.files.getlist(name):
-            if not storage or not storage.filename:
-                continue
-            try:
-                doc = documents.upload(current_user, storage.filename, storage.stream)
-            except FormInvalid as exc:
-                refused.setdefault(name, []).extend(
-                    f"{storage.filename}：{m}" for errs in exc.fields.values() for m in errs)
-                continue
-            stored.append(doc.id)
-            data.add(name, doc.id)
-    return data, stored, refused
-
-
-def _submit(form, defn, base: dict[str, Any], action: Callable[[MultiDict], Any]) -> Any:
-    """Store the uploads, then run the action; on any form error report every field at once and
-    discard this request's uploads (the browser cannot keep chosen files across a re-render)."""
-    data, stored, refused = _with_uploads(form)
-    try:
-        if refused:
-            fields = {name: list(errs) for name, errs in refused.items()}
-            try:
-                if defn is not None:
-                    forms.validate(defn, base, data)
-            except FormInvalid as exc:
-                for name, errs in exc.fields.items():
-                    fields.setdefault(name, []).extend(errs)
-            raise FormInvalid("表单填写有误，请按提示修改", fields)
-        return action(data)
-    except (FormInvalid, RuleViolation) as exc:
-        db.session.rollback()
-        documents.discard(current_user, stored)
-        if stored or refused:
-            exc.message += "；附件请重新选择上传"
-        raise
-
-
 def _case_context(instance) -> dict[str, Any]:
     return {
         "instance": instance,
@@ -337,7 +287,8 @@ def task(task_id: int):
         return _render_task(task, forms.build_form(defn, data, base=FlaskForm), defn=defn, data=data)
     form = forms.build_form(defn, data, formdata=request.form, base=FlaskForm)
     try:
-        instance = _submit(form, defn, data, lambda submitted: tasks.complete_task(current_user, task_id, submitted))
+        instance = uploads.submit(form, lambda submitted: tasks.complete_task(current_user, task_id, submitted),
+                                  lambda submitted: forms.validate(defn, data, submitted))
     except FormInvalid as exc:
         task = tasks.get_task(current_user, task_id)  # session was rolled back
         form = forms.build_form(defn, data, formdata=request.form, base=FlaskForm)
@@ -367,8 +318,8 @@ def start(process_id: str):
         return render_template("pages/start.html", form=form, form_errors=[], **page)
     form = forms.build_form(defn, {}, formdata=request.form, base=FlaskForm) if defn else FlaskForm()
     try:
-        instance = _submit(form, defn, {},
-                           lambda submitted: instances.start_instance(current_user, process_id, submitted))
+        instance = uploads.submit(form, lambda submitted: instances.start_instance(current_user, process_id, submitted),
+                                  (lambda submitted: forms.validate(defn, {}, submitted)) if defn else None)
     except (FormInvalid, RuleViolation) as exc:
         form = forms.build_form(defn, {}, formdata=request.form, base=FlaskForm) if defn else FlaskForm()
         other = _attach_errors(form, exc.fields)
