@@ -20,7 +20,16 @@ from app.extensions import db
 from app.models import Objection, Organisation, ProcessInstance, PublicNotice, SessionEntry, SupervisionFlag
 from app.rules import title
 from app.rules.dates import as_date
-from app.services import authority, calendar, committees, messages, outbox, paperwork_docs, self_managed
+from app.services import (
+    authority,
+    calendar,
+    committees,
+    messages,
+    notifications,
+    outbox,
+    paperwork_docs,
+    self_managed,
+)
 from app.services.operations import Call, operation
 
 ASSIGNED = "session_assigned"
@@ -167,6 +176,27 @@ def written_opinion(call: Call) -> dict[str, Any]:
                               calendar.official_calendar())
     return {"opinion_doc_no": doc_no, "may_convene": lead["may_convene"],
             "stage": "已同意召开评审会议" if lead["may_convene"] else "监督人社部门不同意召开，退回修改"}
+
+
+@operation("report_deadline")
+def report_deadline(call: Call) -> dict[str, Any]:
+    """Before the latest report (or filing) date, a reminder to the office; once it has passed, the
+    planned meeting can no longer be held, and a self-managed unit's missed filing is flagged."""
+    d = call.data
+    office = committees.committee_named(str(d["committee"]))
+    what = "报备" if d.get("self_managed") else "报告评审准备情况"
+    if call.params.get("kind") == "reminder":
+        message = f"拟于 {d['meeting_date']} 召开评审会议的，最迟须于 {d['latest_report_date']} {what}"
+    else:
+        message = f"已过 {d['latest_report_date']}，拟于 {d['meeting_date']} 召开的评审会议不足5个工作日，须调整会议日期后再{what}"
+        if d.get("self_managed"):
+            db.session.add(SupervisionFlag(kind="filing_overdue", subject=str(d["self_managed_unit"]),
+                                           instance_id=call.instance.id, status="open", created_at=clock.now(),
+                                           reason=f"{d['self_managed_unit']}未在 {d['latest_report_date']} 前报备"
+                                                  f"（拟于 {d['meeting_date']} 召开评聘会议）"))
+    notifications.notify("reminder" if call.params.get("kind") == "reminder" else "overdue", message,
+                         org_id=office.org_id if office else None, role="committee_office", instance=call.instance)
+    return {}
 
 
 @operation("filing_lead_time")

@@ -190,3 +190,34 @@ def test_a_suspended_unit_opens_no_session_until_a_recorded_decision_lifts_it(fl
     authority.decide(hr, committee.id, "restore", "整改到位，恢复评审权", date(2022, 11, 29), [])
     assert open_session(flow, "2022-12-20").status_code == 201
     assert [d.decision for d in authority.history(committee.id)] == ["warn", "suspend", "restore"]
+
+
+def test_the_filing_deadline_is_reminded_and_a_missed_filing_is_flagged(flow):
+    hours("doctor1", {y: (60, 30, 12) for y in range(2019, 2023)})
+    flow.at("2022-10-10")
+    cid = flow.apply("doctor1", committee=UNIT_COMMITTEE, **P07)["id"]
+    flow.through_unit(cid, "hospital_admin", "liandu_health", "2022-10-11")
+    flow.do("hospital_admin", cid, "受理及资格审查", {"decision": "approve"})
+    cycle = start_cycle(flow, "2022-11-01")
+    flow.at("2022-11-25")
+    submit_plan(flow, cycle)
+    flow.do("liandu_health", cycle, "审核评聘方案（主管部门）", {"dept_decision": "approve"})
+    flow.do("liandu_hr", cycle, "审核评聘方案（人社部门）", {"hr_decision": "approve"})
+    flow.at("2022-11-28")
+    sid = open_session(flow, "2022-12-20").get_json()["id"]
+    flow.do("hospital_admin", sid, "发布评前公示", {"notice_start": "2022-11-28"})
+    flow.at("2022-12-03")
+    flow.timers()
+    assert flow.instance(sid)["data"]["latest_report_date"] == "2022-12-13"
+    flow.at("2022-12-09T00:00:00+08:00")
+    flow.timers()  # 7 working days before the meeting: two left to file
+    reminder = db.session.query(Notification).filter_by(instance_id=sid, kind="reminder").one()
+    assert "最迟须于 2022-12-13 报备" in reminder.message
+    flow.at("2022-12-14T00:00:00+08:00")
+    flow.timers()
+    flag = db.session.query(SupervisionFlag).filter_by(kind="filing_overdue").one()
+    assert flag.instance_id == sid and "2022-12-13" in flag.reason
+    flow.at("2022-12-14")
+    flow.do("hospital_admin", sid, "报告评审准备情况", {"meeting_date": "2022-12-21", "composition": "评聘委员会15人",
+                                                   "summary": "评前公示无异议"})  # moved: 5 working days again
+    assert flow.instance(cycle)["data"]["filing_status"] == "on_time"
