@@ -221,3 +221,27 @@ def test_the_filing_deadline_is_reminded_and_a_missed_filing_is_flagged(flow):
     flow.do("hospital_admin", sid, "报告评审准备情况", {"meeting_date": "2022-12-21", "composition": "评聘委员会15人",
                                                    "summary": "评前公示无异议"})  # moved: 5 working days again
     assert flow.instance(cycle)["data"]["filing_status"] == "on_time"
+
+
+def test_a_unit_without_senior_titles_files_its_summary_without_the_province(flow):
+    from title_flow import org, person
+
+    from app.models import CommitteeScope
+
+    unit = org("丽水市莲都区中医院", "self_managed_unit", "莲都区", "事业单位", "莲都区卫生健康局")
+    unit.self_managed = True
+    committee_org = org("丽水市莲都区中医院卫生技术人员自主评聘委员会", "committee", "莲都区")
+    committee = Committee(org_id=committee_org.id, short_name="莲都区中医院自主评聘委员会", level="中", series="卫生技术",
+                          location="莲都区", members=11, self_managed_org_id=unit.id)
+    committee.scopes.append(CommitteeScope(plan_year=2022, titles_evaluated=["主治中医师", "主管护师"], titles_recommended=[],
+                                           exclude_self_managed=False, exclusive=False, employers=[unit.name]))
+    db.session.add(committee)
+    person("tcm_admin", "中医院职改办", "self_managed_admin", unit.name)
+    db.session.commit()
+    flow.at("2022-11-01")
+    started = flow.api("tcm_admin").post("/api/v1/process-instances", json={
+        "process_model": "self_managed_cycle", "data": {"plan_period": "2022—2024年"}})
+    assert started.status_code == 201, started.get_json()
+    data = flow.instance(started.get_json()["id"])["data"]
+    assert data["evaluates_senior"] is False
+    assert data["summary_recipients"] == ["莲都区卫生健康局", LIANDU_HR, "丽水市卫生健康委员会", CITY_HR]
