@@ -110,7 +110,7 @@ def get(actor: User, doc_id: str) -> tuple[Document, bytes]:
     ) or archive_scope.may_view_attachment(actor, doc) or session_access.may_view_session_document(actor, doc)
     if not allowed:
         raise NotAllowed("您无权查看该文件")
-    return doc, _path(doc.id).read_bytes()
+    return doc, content_of(doc)
 
 
 def content_of(doc: Document) -> bytes:

@@ -232,4 +232,4 @@ def finding_document(actor: User, finding_id: int, doc_id: str) -> tuple[Documen
     doc = db.session.get(Document, doc_id)
     if doc is None:
         raise NotFound("文件不存在")
-    return doc, documents._path(doc.id).read_bytes()
+    return doc, documents.content_of(doc)

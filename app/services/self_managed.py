@@ -19,6 +19,7 @@ from app.engine import EngineError
 from app.extensions import db
 from app.models import Committee, Notification, Organisation, ProcessInstance, SupervisionFlag
 from app.rules import self_managed as rules
+from app.rules import title
 from app.rules.dates import as_date
 from app.rules.title import county_hr
 from app.services import calendar, committees, notifications
@@ -122,8 +123,6 @@ def plan_submitted(call: Call) -> dict[str, Any]:
 @operation("filing_recorded")
 def filing_recorded(call: Call) -> dict[str, Any]:
     """The unit filed (报备) through its review session; the session refused a meeting that breaks DT-06."""
-    from app.rules import title
-
     lead = title.lead_time_ok(call.data["meeting_date"], call.data["report_date"], "not_required",
                               calendar.official_calendar())
     return {"filing_status": "on_time" if lead["may_convene"] else "overdue", "filed_on": call.data["report_date"]}

@@ -11,7 +11,7 @@ from app import clock
 from app.engine import EngineError
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, User, UserRole
-from app.services import audit, cases, documents, forms, outbox, panels
+from app.services import audit, cases, documents, forms, panels
 from app.services.access import actionable_tasks_clause, can_act, can_view
 from app.services.errors import Conflict, DomainError, NotAllowed, NotFound, TaskAlreadyCompleted
 
@@ -125,14 +125,13 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
                      details={"name": task.name, "data": clean})
         cases.save(instance, case, actor, error)
         documents.attach(instance, [i for name in forms.document_fields(defn) for i in clean.get(name) or []])
-        db.session.commit()
+        cases.commit()
     except StaleDataError as exc:
         db.session.rollback()
         raise Conflict("流程已被他人同时修改，请刷新后重试") from exc
     except DomainError:
         db.session.rollback()
         raise
-    outbox.dispatch()
     return instance
 
 

@@ -43,11 +43,10 @@ def fire_one(instance_id: int) -> bool:
             error = exc
         audit.record("timer_fired", instance=instance, details={"due_at": due_at.isoformat()})
         cases.save(instance, case, None, error)
-        db.session.commit()
+        cases.commit()
     except (StaleDataError, Conflict):
         db.session.rollback()  # another sweep or a user saved it first; nothing is applied twice
         return False
-    outbox.dispatch()
     return True
 
 

@@ -46,10 +46,9 @@ def route_application(call: Call) -> dict[str, Any]:
     blocked = authority.blocked_reason(applied) if applied is not None else None
     if blocked and routed["accepted"]:  # a suspended or revoked committee accepts no application
         out.update(route="blocked", route_ok=False, route_reason=blocked, routed_committee=None)
-        routed["route"], routed["accepted"] = "blocked", False
-    if not routed["accepted"]:
+    if not out["route_ok"]:
         # another committee takes it (rejected_routing); anything else is out of scope (incl. self-managed units)
-        out["outcome"] = "rejected_routing" if routed["route"] == "rejected_routing" else "rejected_scope"
+        out["outcome"] = "rejected_routing" if out["route"] == "rejected_routing" else "rejected_scope"
         out["stage"] = "申报评委会不受理"
     return out
 
