@@ -5,11 +5,13 @@ from app.models.calendar import CalendarDay, CalendarYear
 from app.models.certificate import Certificate
 from app.models.committee import Committee, CommitteeScope
 from app.models.document import DocSequence, Document
+from app.models.draft import BackgroundJob, InstanceMigration, ModelDraft
 from app.models.education import CeRecord
 from app.models.event import Event
 from app.models.integrity import IntegrityRecord, SupervisionFlag
 from app.models.org import Organisation
 from app.models.outbox import OutboxMessage
+from app.models.plan import AnnualPlan, PlanEntry
 from app.models.process import MessageSubscription, ProcessInstance, ProcessVersion
 from app.models.review import Objection, PublicNotice, SessionEntry
 from app.models.setting import Setting
@@ -18,6 +20,11 @@ from app.models.task import HumanTask
 from app.models.user import ApiToken, LoginAttempt, User, UserRole
 
 __all__ = [
+    "AnnualPlan",
+    "BackgroundJob",
+    "InstanceMigration",
+    "ModelDraft",
+    "PlanEntry",
     "Achievement",
     "ApiToken",
     "AuthorityDecision",

@@ -66,5 +66,7 @@ class CommitteeScope(db.Model):
     note: Mapped[str | None] = mapped_column(Text)
     # None: any unit; else only staff of these organisations (a self-managed unit's own committee).
     employers: Mapped[list | None] = mapped_column(JSON)
+    # The plan row this scope was derived from (None: bundled catalogue data).
+    plan_entry_id: Mapped[int | None] = mapped_column(ForeignKey("plan_entry.id", ondelete="SET NULL"), index=True)
 
     committee: Mapped[Committee] = relationship(back_populates="scopes")
