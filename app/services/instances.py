@@ -27,7 +27,7 @@ def start_form(version: ProcessVersion) -> forms.FormDefinition | None:
 
 
 def startable(actor: User) -> list[ProcessVersion]:
-    return [v for v in registry.published() if can_start(actor, v.meta.get("starter_roles", []))]
+    return [v for v in registry.current() if can_start(actor, v.meta.get("starter_roles", []))]
 
 
 def _plan_year() -> int | None:
@@ -96,7 +96,7 @@ def check_can_start(actor: User, version: ProcessVersion) -> None:
 
 
 def start_instance(actor: User, process_id: str, data: Any) -> ProcessInstance:
-    version = registry.latest(process_id)
+    version = registry.for_new_instances(process_id)
     check_can_start(actor, version)
     defn = start_form(version)
     if not isinstance(data, dict):

@@ -95,6 +95,7 @@ def deploy_bundled() -> list[ProcessVersion]:
 
 
 def latest(process_id: str) -> ProcessVersion:
+    """The newest published version, whatever its plan year (see for_new_instances)."""
     version = db.session.scalar(
         select(ProcessVersion)
         .where(ProcessVersion.process_id == process_id, ProcessVersion.status == "published")
@@ -104,6 +105,41 @@ def latest(process_id: str) -> ProcessVersion:
     if version is None:
         raise NotFound(f"流程 {process_id} 不存在或未发布")
     return version
+
+
+def _year_for_new_instances() -> int | None:
+    from app.services import committees
+
+    try:
+        return committees.current_plan_year()
+    except LookupError:
+        return None
+
+
+def for_new_instances(process_id: str) -> ProcessVersion:
+    """The version a new instance starts on: the newest published one for the current plan year.
+
+    That is the newest published version whose plan_year is unset or not after
+    committees.current_plan_year(); with no plan (or only versions for later years) the newest.
+    Running instances stay on their own version_id whatever is published later.
+    """
+    year = _year_for_new_instances()
+    if year is not None:
+        version = db.session.scalar(
+            select(ProcessVersion)
+            .where(ProcessVersion.process_id == process_id, ProcessVersion.status == "published",
+                   (ProcessVersion.plan_year.is_(None)) | (ProcessVersion.plan_year <= year))
+            .order_by(ProcessVersion.version.desc())
+            .limit(1)
+        )
+        if version is not None:
+            return version
+    return latest(process_id)
+
+
+def current() -> list[ProcessVersion]:
+    """Per process model, the version new instances start on (see for_new_instances)."""
+    return [for_new_instances(v.process_id) for v in published()]
 
 
 def published() -> list[ProcessVersion]:

@@ -48,7 +48,7 @@ def _checked(fields: tuple[Field, ...], inputs: dict[str, Any],
 
 def _initial_determination(inputs: dict[str, Any]) -> dict[str, Any]:
     _checked(INITIAL_DETERMINATION_INPUTS, inputs)
-    version = registry.latest("graduate_initial_determination")
+    version = registry.for_new_instances("graduate_initial_determination")
     model = registry.compiled(version)
     data = {**inputs, "employer_org": inputs.get("employer_org") or ""}
     level = registry.runtime().decide(model, "initial_determination_level", data)
@@ -82,7 +82,7 @@ def _authority_resolution(inputs: dict[str, Any]) -> dict[str, Any]:
         values = title.check_inputs("authority_resolution", inputs)
     except RuleInputError as exc:
         raise FormInvalid(exc.message, exc.fields) from exc
-    model = registry.compiled(registry.latest("review_session"))
+    model = registry.compiled(registry.for_new_instances("review_session"))
     outputs = registry.runtime().decide(model, "authority_resolution", {**values, "self_managed": False})
     return {k: outputs.get(k) for k in ("supervising_hr", "filing_hr", "publishing_hr", "letter_issuer")}
 

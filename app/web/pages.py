@@ -149,6 +149,8 @@ EVENT_LABELS = {
     "message_sent": "发送消息",
     "message_delivered": "收到消息",
     "objection_received": "收到异议",
+    "instance_migrated": "迁移到新版本",
+    "instance_migration_undone": "撤销版本迁移",
 }
 TASK_STATE_LABELS = {"open": "待办", "completed": "已办结", "cancelled": "已取消"}
 
@@ -308,7 +310,7 @@ def start_list():
 @bp.route("/start/<process_id>", methods=["GET", "POST"])
 @login_required
 def start(process_id: str):
-    version = registry.latest(process_id)
+    version = registry.for_new_instances(process_id)
     defn = instances.start_form(version)
     title = (defn.schema.get("title") if defn else None) or version.name
     page = {"version": version, "title": title, "suggest": _suggestions(defn, {}),
