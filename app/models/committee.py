@@ -54,6 +54,8 @@ class CommitteeScope(db.Model):
     unit_types: Mapped[list | None] = mapped_column(JSON)
     # e.g. {"工程师": ["事业单位"]}: a title open only to some unit types (附件1 #17).
     unit_types_by_title: Mapped[dict | None] = mapped_column(JSON)
+    # e.g. {"助理工艺美术师": ["龙泉市", "青田县"]}: a title not open to applicants of some counties (#20).
+    excluded_counties_by_title: Mapped[dict | None] = mapped_column(JSON)
     exclude_self_managed: Mapped[bool] = mapped_column(Boolean, default=True)
     # The specialties × titles of an exclusive scope are taken away from every other committee
     # that year ("其他工程中评委不再受理").

@@ -20,6 +20,7 @@ class Scope:
     counties: tuple[str, ...] | None = None
     unit_types: tuple[str, ...] | None = None
     unit_types_by_title: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    excluded_counties_by_title: dict[str, tuple[str, ...]] = field(default_factory=dict)
     exclude_self_managed: bool = True
     exclusive: bool = False
     recommendation_target: str | None = None
@@ -41,11 +42,20 @@ class Applicant:
     employer: str | None = None
 
 
+def _field(specialty: str) -> str:
+    """Specialties compare without a trailing 工程 (“水利工程” is the 水利 field)."""
+    return specialty.removesuffix("工程") or specialty
+
+
+def takes_specialty(specialties: Sequence[str] | None, specialty: str) -> bool:
+    return specialties is None or _field(specialty) in {_field(s) for s in specialties}
+
+
 def _claimed_elsewhere(scope: Scope, who: Applicant, scopes: Sequence[Scope]) -> Scope | None:
     """An exclusive scope of another committee that takes this specialty and title."""
     for other in scopes:
         if (other is not scope and other.exclusive and other.specialties is not None
-                and who.specialty in other.specialties and who.target_title in other.titles()):
+                and takes_specialty(other.specialties, who.specialty) and who.target_title in other.titles()):
             return other
     return None
 
@@ -55,7 +65,7 @@ def problems(scope: Scope, who: Applicant, scopes: Sequence[Scope]) -> list[str]
     out: list[str] = []
     if who.target_title not in scope.titles():
         out.append(f"不评审（推荐）“{who.target_title}”")
-    if scope.specialties is not None and who.specialty not in scope.specialties:
+    if not takes_specialty(scope.specialties, who.specialty):
         out.append(f"受理专业不含“{who.specialty}”")
     if scope.counties is not None and who.unit_county not in scope.counties:
         out.append(f"受理范围为{'、'.join(scope.counties)}，不含{who.unit_county}")
@@ -64,6 +74,9 @@ def problems(scope: Scope, who: Applicant, scopes: Sequence[Scope]) -> list[str]
     limited = scope.unit_types_by_title.get(who.target_title)
     if limited is not None and who.unit_type not in limited:
         out.append(f"申报{who.target_title}限{'、'.join(limited)}人员")
+    barred = scope.excluded_counties_by_title.get(who.target_title)
+    if barred is not None and who.unit_county in barred:
+        out.append(f"{'、'.join(barred)}申报对象不含{who.target_title}")
     if who.self_managed and scope.exclude_self_managed:
         out.append("自主评聘单位人员除外")
     if scope.employers is not None and who.employer not in scope.employers:
@@ -89,7 +102,8 @@ def route_application(applied: str, who: Applicant, scopes: Sequence[Scope], pla
         return {"accepted": False, "committee": unit, "route": "self_managed", "recommendation_target": None,
                 "reason": f"自主评聘单位人员{by}（{applied}受理范围不含自主评聘单位）"}
     takers = [s for s in scopes if not problems(s, who, scopes)]
-    takers.sort(key=lambda s: not s.exclusive)
+    # Exclusive scopes first, then those naming the specialty, then the plan's order.
+    takers.sort(key=lambda s: (not s.exclusive, s.specialties is None))
     if takers:
         taker = takers[0]
         reason = taker.note or f"{who.specialty}{who.target_title}由{taker.committee}受理"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Committee, CommitteeScope, Organisation
@@ -15,51 +15,23 @@ from app.rules.routing import Applicant, Scope, route_application
 DATA = Path(__file__).resolve().parents[1] / "data" / "committees.json"
 
 
-def _month(year: int, value: str | None) -> str | None:
-    if not value:
-        return None
-    return value if "-" in value else f"{year}-{int(value):02d}"
-
-
 def seed_bundled() -> int:
-    """Create missing committees and their yearly scopes; existing rows are left as edited."""
-    added = 0
+    """The committee register (app/data/committees.json), then the bundled annual plans, which give
+    each committee its yearly scope. Existing rows are left as edited. Returns plans added."""
+    from app.services import plans
+
     for item in json.loads(DATA.read_text(encoding="utf-8"))["committees"]:
         org = db.session.scalar(select(Organisation).where(Organisation.name == item["name"]))
         if org is None:
             org = Organisation(name=item["name"], kind="committee", county=item["location"])
             db.session.add(org)
             db.session.flush()
-        committee = db.session.scalar(select(Committee).where(Committee.org_id == org.id))
-        if committee is None:
-            committee = Committee(org_id=org.id, short_name=item["short_name"], level=item["level"],
-                                  series=item["series"], location=item["location"], office=item.get("office"),
-                                  phone=item.get("phone"), members=item.get("members", 15))
-            db.session.add(committee)
-            db.session.flush()
-            added += 1
-        have = {s.plan_year for s in committee.scopes}
-        for scope in item["scopes"]:
-            for year in scope["years"]:
-                if year in have:
-                    continue
-                committee.scopes.append(CommitteeScope(
-                    plan_year=year,
-                    titles_evaluated=scope.get("titles_evaluated", []),
-                    titles_recommended=scope.get("titles_recommended", []),
-                    specialties=scope.get("specialties"),
-                    counties=scope.get("counties"),
-                    unit_types=scope.get("unit_types"),
-                    unit_types_by_title=scope.get("unit_types_by_title"),
-                    exclude_self_managed=scope.get("exclude_self_managed", True),
-                    exclusive=scope.get("exclusive", False),
-                    recommendation_target=scope.get("recommendation_target"),
-                    employers=scope.get("employers"),
-                    start_month=_month(year, scope.get("start")),
-                    finish_month=_month(year, scope.get("finish")),
-                    scope_text=scope.get("scope_text"),
-                    note=scope.get("note"),
-                ))
+        if db.session.scalar(select(Committee.id).where(Committee.org_id == org.id)) is None:
+            db.session.add(Committee(org_id=org.id, short_name=item["short_name"], level=item["level"],
+                                     series=item["series"], location=item["location"], office=item.get("office"),
+                                     phone=item.get("phone"), members=item.get("members", 15)))
+    db.session.flush()
+    added = plans.seed_bundled()
     db.session.flush()
     return added
 
@@ -85,6 +57,7 @@ def scopes_for(plan_year: int) -> list[Scope]:
             counties=_tuple(s.counties),
             unit_types=_tuple(s.unit_types),
             unit_types_by_title={k: tuple(v) for k, v in (s.unit_types_by_title or {}).items()},
+            excluded_counties_by_title={k: tuple(v) for k, v in (s.excluded_counties_by_title or {}).items()},
             exclude_self_managed=s.exclude_self_managed,
             exclusive=s.exclusive,
             recommendation_target=s.recommendation_target,
@@ -103,6 +76,7 @@ def route(plan_year: int, committee: str, specialty: str, target_title: str, uni
 
 
 def plan_years() -> list[int]:
+    """Years routing knows: those with committee scopes (published plans, self-managed units)."""
     return list(db.session.scalars(select(CommitteeScope.plan_year).distinct().order_by(CommitteeScope.plan_year)))
 
 
@@ -112,12 +86,16 @@ _titles_cache: dict[str, Any] = {}
 
 
 def current_plan_year() -> int:
-    """The plan applications are made under: the `current_plan_year` setting, else the newest plan."""
-    from app.models import Setting
+    """The plan applications are made under: the `current_plan_year` setting, else the newest
+    published plan (else the newest year with committee scopes)."""
+    from app.models import AnnualPlan, Setting
 
     row = db.session.get(Setting, "current_plan_year")
     if row is not None and isinstance(row.value.get("year"), int):
         return row.value["year"]
+    newest = db.session.scalar(select(func.max(AnnualPlan.year)).where(AnnualPlan.status == "published"))
+    if newest is not None:
+        return int(newest)
     years = plan_years()
     if not years:
         raise LookupError("尚未载入任何年度评审计划")

@@ -16,7 +16,7 @@ from app.services import auth, ce, documents, instances, messages, registry, rul
 from app.services import calendar as calendar_service
 from app.services import clock as clock_service
 from app.services.access import can_start
-from app.services.errors import DomainError, FormInvalid, NotAuthenticated
+from app.services.errors import DomainError, FormInvalid, NotAuthenticated, NotFound
 from app.web.openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -145,13 +145,13 @@ def me(user: User):
 @bp.get("/process-models")
 @api_user
 def process_models(user: User):
-    return jsonify([model_json(v) for v in registry.published()])
+    return jsonify([model_json(v) for v in registry.current()])
 
 
 @bp.get("/process-models/<process_id>")
 @api_user
 def process_model(user: User, process_id: str):
-    version = registry.latest(process_id)
+    version = registry.for_new_instances(process_id)
     out = model_json(version)
     out["may_start"] = can_start(user, version.meta.get("starter_roles", []))
     defn = instances.start_form(version)
@@ -266,6 +266,31 @@ def add_working_days(user: User):
         raise FormInvalid("天数过大", {"days": ["绝对值不得超过 3650"]})
     result = calendar_service.add_working_days(start_date, days)
     return jsonify({"date": result.date.isoformat(), "provisional": result.provisional})
+
+
+@bp.get("/plans")
+@api_user
+def plan_list(user: User):
+    """Published plans (with drafts for those who edit plans), newest year first."""
+    from app.services import plans
+
+    shown = [p for p in plans.all_plans() if p.status == "published" or plans.can_manage(user, p.issuer)]
+    return jsonify({"plans": [plans.as_dict(p) for p in shown]})
+
+
+@bp.get("/plans/<int:year>")
+@api_user
+def plan_of_year(user: User, year: int):
+    """The city's published plan of a year, with the district plans derived from it."""
+    from app.services import plans
+
+    city = plans.city_plan(year)
+    if city is None:
+        raise NotFound(f"没有已发布的{year}年度计划")
+    body = plans.as_dict(city)
+    body["district_plans"] = [plans.as_dict(p) for p in plans.plans_of_year(year, published_only=True)
+                              if p.id != city.id]
+    return jsonify(body)
 
 
 @bp.get("/clock")

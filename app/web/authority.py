@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.widgets import DateInput
 
+from app.extensions import db
 from app.models import Committee
 from app.rules import authority as rules
 from app.services import authority, forms
@@ -26,7 +27,14 @@ FIELD_LABELS = {"decision": "决定类型", "decided_on": "决定日期", "reaso
 @bp.context_processor
 def _labels() -> dict[str, Any]:
     return {"AUTHORITY_STATE_LABELS": rules.STATE_LABELS, "decision_label": rules.decision_label,
-            "supervising_bureau": authority.supervising_bureau}
+            "supervising_bureau": authority.supervising_bureau, "plan_seq": _plan_seq}
+
+
+def _plan_seq(scope) -> int | None:
+    from app.models import PlanEntry
+
+    entry = db.session.get(PlanEntry, scope.plan_entry_id) if scope.plan_entry_id else None
+    return entry.seq if entry else None
 
 
 class DecisionForm(FlaskForm):

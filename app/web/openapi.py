@@ -79,6 +79,9 @@ def spec() -> dict[str, Any]:
             "put": _op("设置系统时钟（仅管理员，仅 CLOCK_OVERRIDE=1）", {200: "时钟", 401: STD[401], 403: STD[403], 422: "格式有误"},
                        {"type": "object", "properties": {"now": {"type": ["string", "null"]}}}),
         },
+        "/api/v1/plans": {"get": _op("年度评审计划列表", {200: "计划", 401: STD[401]})},
+        "/api/v1/plans/{year}": {"get": _op("某年度的市计划及派生的县（市、区）计划", {200: "计划", 401: STD[401], 404: STD[404]},
+                                            params=[_q("year", "integer", where="path", required=True)])},
         "/api/v1/timers/run": {"post": _op("触发到期定时器（管理员）", {200: "触发数", 401: STD[401], 403: STD[403]})},
         "/api/v1/ce-records": {"put": _op("登记继续教育学时", {200: "条数", 401: STD[401], 403: STD[403], 422: "数据有误"},
                                           {"type": "array", "items": {"type": "object", "properties": {

@@ -136,6 +136,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('committee_scope', schema=None) as batch_op:
         batch_op.add_column(sa.Column('plan_entry_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('excluded_counties_by_title', sa.JSON(), nullable=True))
         batch_op.create_index(batch_op.f('ix_committee_scope_plan_entry_id'), ['plan_entry_id'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_committee_scope_plan_entry_id_plan_entry'), 'plan_entry', ['plan_entry_id'], ['id'], ondelete='SET NULL')
 
@@ -148,6 +149,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_committee_scope_plan_entry_id_plan_entry'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_committee_scope_plan_entry_id'))
         batch_op.drop_column('plan_entry_id')
+        batch_op.drop_column('excluded_counties_by_title')
 
     with op.batch_alter_table('instance_migration', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_instance_migration_job_id'))

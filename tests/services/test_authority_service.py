@@ -102,14 +102,17 @@ def test_overview_by_role(today, teachers, user):
     decide(user("liandu_hr"), teachers, "warn", on="2023-04-10")
     liandu = authority.committees_overview(user("liandu_hr"))
     # the district's own committee and the 莲都区人民医院's self-managed one (自主评聘委员会)
-    assert [(c.name, last.doc_no if last else None) for c, last in liandu] == [
-        (HOSPITAL, None), (LIANDU_TEACHERS, "莲人社〔2023〕1号")]
+    # …and the plan's other 莲都区 committees (the template rows “各县（市、区）…” of 附件1)
+    assert sorted((c.name, last.doc_no if last else None) for c, last in liandu) == sorted([
+        (HOSPITAL, None), (LIANDU_TEACHERS, "莲人社〔2023〕1号"),
+        ("莲都区卫技人员中级专业技术职务任职资格评审委员会", None),
+        ("莲都区中等职业学校教师中级专业技术职务任职资格评审委员会", None)])
     everyone = {c.name: last for c, last in authority.committees_overview(user("city_hr"))}
     assert len(everyone) == db.session.scalar(select(func.count()).select_from(Committee)) > 2
     assert everyone[LIANDU_TEACHERS].decision == "warn" and everyone[AUTO] is None
     assert len(authority.committees_overview(user("manager"))) == len(everyone)
     assert len(authority.committees_overview(user("admin"))) == len(everyone)
-    assert authority.committees_overview(user("longquan_hr")) == []
+    assert {c.location for c, _ in authority.committees_overview(user("longquan_hr"))} == {"龙泉市"}
     with pytest.raises(NotAllowed):
         authority.committees_overview(user("school_hr"))
     with pytest.raises(NotAllowed):

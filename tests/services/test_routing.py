@@ -31,10 +31,16 @@ def test_p01_teacher_accepted_by_the_district_committee(ctx):
     assert out["accepted"] is True and out["committee"] == LIANDU_TEACHERS and out["route"] == "accepted"
 
 
-def test_a_longquan_teacher_is_outside_the_district_committee(ctx):
+def test_a_longquan_teacher_is_sent_to_the_longquan_committee_of_the_template_row(ctx):
     out = route(committee=LIANDU_TEACHERS, specialty="中小学教师", target_title="一级教师", unit_county="龙泉市")
+    assert out["accepted"] is False and out["route"] == "rejected_routing"
+    assert out["committee"] == "龙泉市中小学教师中级专业技术职务任职资格评审委员会"
+
+
+def test_outside_every_scope_means_manual_triage(ctx):
+    out = route(committee=LIANDU_TEACHERS, specialty="中小学教师", target_title="一级教师", unit_county="外省")
     assert out["accepted"] is False and out["committee"] is None and out["route"] == "rejected_scope"
-    assert "不含龙泉市" in out["reason"] and "人工分流" in out["reason"]
+    assert "不含外省" in out["reason"] and "人工分流" in out["reason"]
 
 
 def test_p06_auto_parts_goes_to_the_new_committee_from_2022(ctx):

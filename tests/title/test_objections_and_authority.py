@@ -63,16 +63,20 @@ def _user(username: str):
 
 
 def _county_committee(level: str) -> None:
-    """A committee 设在县级 (the template rows 各县（市、区）… expand to one per county)."""
+    """A committee 设在县级 (the template rows 各县（市、区）… expand to one per county).
+
+    The 中 one is the plan's own (附件1 row 23 for 龙泉市); the 初 one is made here."""
     name = f"龙泉市中小学教师{level}级专业技术职务任职资格评审委员会"
-    org(name, "committee", "龙泉市")
-    committee = Committee(org_id=db.session.query(Organisation).filter_by(name=name).one().id,
-                          short_name=f"龙泉市中小学教师{level}评委", level=level, series="中小学教师", location="龙泉市",
-                          office="龙泉市教育局", members=15)
-    committee.scopes.append(CommitteeScope(plan_year=2022, titles_evaluated=["一级教师"], titles_recommended=[],
-                                           counties=["龙泉市"], exclude_self_managed=True, exclusive=False,
-                                           start_month="2022-07", finish_month="2022-10"))
-    db.session.add(committee)
+    existing = db.session.query(Organisation).filter_by(name=name).one_or_none()
+    if existing is None:
+        org(name, "committee", "龙泉市")
+        committee = Committee(org_id=db.session.query(Organisation).filter_by(name=name).one().id,
+                              short_name=f"龙泉市中小学教师{level}评委", level=level, series="中小学教师",
+                              location="龙泉市", office="龙泉市教育局", members=15)
+        committee.scopes.append(CommitteeScope(plan_year=2022, titles_evaluated=["一级教师"], titles_recommended=[],
+                                               counties=["龙泉市"], exclude_self_managed=True, exclusive=False,
+                                               start_month="2022-07", finish_month="2022-10"))
+        db.session.add(committee)
     person(f"longquan_{level}_office", "龙泉市中小学教师评委会办公室", "committee_office", name)
     db.session.commit()
 

@@ -66,3 +66,27 @@ def test_p04_2019_is_assessed_and_the_count_fails(flow):
     assert checked["ce_reasons"] == ["2018—2021年达标年份数 3，少于申报年限要求 4"]  # 2020 and 2021 are both fine
     flow.do("industry_office", cid, "受理及资格审查", {"decision": "reject", "opinion": checked["ce_reasons"][0]})
     assert flow.instance(cid)["data"]["outcome"] == "rejected"
+
+
+def test_p02_follow_up_in_2023_under_the_2023_plan_is_eligible(flow):
+    """The 2023 plan is made from 2022 in one step and published; P02 applies again under it."""
+    from app.extensions import db
+    from app.models import User
+    from app.services import plans
+
+    city_hr = db.session.query(User).filter_by(username="city_hr").one()
+    owner = db.session.query(User).filter_by(username="owner").one()
+    city = plans.copy_year(owner, 2022, 2023)[0]
+    plans.publish(city_hr, city)
+    db.session.commit()
+    hours("p02", {2019: (70, 30, 20), 2020: (62, 30, 14), 2021: (70, 25, 11), 2022: (68, 30, 16),
+                  2023: (66, 30, 18)})
+    flow.at("2023-07-10")
+    cid = flow.apply("p02", **P02)["id"]
+    assert flow.instance(cid)["data"]["plan_year"] == 2023
+    flow.through_unit(cid, "p02_hr", "liandu_hr", "2023-07-11")
+    flow.at("2023-08-15")
+    checked = flow.eligibility("direct_office", cid)
+    # window 2019–2023: 2019, 2020, 2022, 2023 compliant (4 ≥ 4) and 2022, 2023 consecutive
+    assert checked["ce_ok"] is True and checked["ce_compliant_years"] == 4
+    assert checked["eligible"] is True and checked["office_choices"] == ["approve", "return", "reject"]

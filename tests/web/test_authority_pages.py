@@ -101,7 +101,9 @@ def test_who_sees_the_pages(ctx, today, url):
     assert refused.status_code == 403
 
     longquan = Browser(ctx, "longquan_hr")
-    assert "暂无本部门监督的评委会" in longquan.page("/authority")
+    # its own county's committees (the plan's template rows), not the district's or the city's
+    page = longquan.page("/authority")
+    assert "龙泉市中小学教师中级专业技术职务任职资格评审委员会" in page and "莲都区中小学教师" not in page
     assert longquan.client.get(url).status_code == 403
 
     manager = Browser(ctx, "manager")
