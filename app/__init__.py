@@ -66,6 +66,15 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(authority.bp)
     app.register_blueprint(oversight.bp)
     app.register_blueprint(api.bp)
+    from app.web import migrations
+
+    app.register_blueprint(migrations.bp)
+    from app.web import models  # process models: drafts per plan year, comparison, publishing (issue 5)
+    app.register_blueprint(models.bp)
+    from app.web import timeline  # the plan year's timeline (issue 5)
+    app.register_blueprint(timeline.bp)
+    from app.web import plans  # annual plans: import, export, publish, a new year (issue 5)
+    app.register_blueprint(plans.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

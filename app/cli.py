@@ -14,7 +14,7 @@ from app.extensions import db
 
 def _timer_loop(app: Flask, interval: int) -> None:
     from app.services import clock as clock_service
-    from app.services import timers
+    from app.services import jobs, timers
 
     while True:
         time.sleep(interval)
@@ -24,6 +24,9 @@ def _timer_loop(app: Flask, interval: int) -> None:
                 fired = timers.run_due_timers()
                 if fired:
                     app.logger.info("定时器触发 %s 个", fired)
+                processed = jobs.run_pending()  # bulk jobs progress even when nobody watches
+                if processed:
+                    app.logger.info("后台作业处理 %s 项", processed)
             except Exception:  # noqa: BLE001 - the loop must survive one bad sweep
                 app.logger.exception("timer sweep failed")
                 db.session.rollback()

@@ -1,0 +1,212 @@
+"""Background jobs: bulk operations advanced item by item, each item in its own transaction.
+
+A job (``BackgroundJob``) holds its items in ``params["items"]``; a handler registered for its
+``kind`` processes one item inside the transaction that also records the item's result, so a
+crash never loses or repeats an item. ``advance(job_id)`` processes the next batch; the
+in-process sweeper (``flask run-server``) calls ``run_pending()`` so a job progresses while
+nobody watches, and the progress page advances it when polled. (A later step may hand
+``advance`` to Celery; the interface stays ``advance(job_id)``.)
+
+Counters: ``done`` is the number of items processed (succeeded or not), ``failed`` how many of
+them failed; ``results`` has one ``{"id", "ok", "message", …}`` per processed item, in order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
+
+from app import clock
+from app.extensions import db
+from app.models import BackgroundJob, User
+from app.services.errors import DomainError, NotFound
+
+logger = logging.getLogger(__name__)
+
+STATUS_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}
+KIND_LABELS: dict[str, str] = {}
+
+
+@dataclass
+class ItemResult:
+    ok: bool
+    message: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# handler(job, item, actor) -> ItemResult; runs inside the item's transaction, must not commit.
+Handler = Callable[[BackgroundJob, Any, User | None], ItemResult]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def register(kind: str, handler: Handler, label: str | None = None) -> None:
+    _HANDLERS[kind] = handler
+    if label:
+        KIND_LABELS[kind] = label
+
+
+def _load_handlers() -> None:
+    """Import the modules that register handlers (they import this one)."""
+    from app.services import migration  # noqa: F401
+
+
+def create(kind: str, items: list[Any], actor: User | None, params: dict[str, Any] | None = None) -> BackgroundJob:
+    """A queued job over ``items``; the caller commits."""
+    job = BackgroundJob(kind=kind, status="queued", params={**(params or {}), "items": list(items)},
+                        total=len(items), done=0, failed=0, results=[], created_at=clock.now(),
+                        created_by_id=actor.id if actor is not None else None)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def get(job_id: int) -> BackgroundJob:
+    job = db.session.get(BackgroundJob, job_id)
+    if job is None:
+        raise NotFound("后台作业不存在")
+    return job
+
+
+def finished(job: BackgroundJob) -> bool:
+    return job.status in ("done", "failed")
+
+
+def _lock(job_id: int) -> BackgroundJob | None:
+    """The job row locked for this transaction (as cases.lock does for instances); None if busy."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        try:
+            db.session.execute(text("UPDATE background_job SET done = done WHERE id = :id"), {"id": job_id})
+        except OperationalError:
+            db.session.rollback()
+            return None
+    job = db.session.scalar(select(BackgroundJob).where(BackgroundJob.id == job_id)
+                            .with_for_update().execution_options(populate_existing=True))
+    if job is None:
+        db.session.rollback()
+        raise NotFound("后台作业不存在")
+    return job
+
+
+def _finish_if_complete(job: BackgroundJob) -> None:
+    if job.done >= job.total and not finished(job):
+        job.status = "done"
+        job.finished_at = clock.now()
+
+
+def _record(job: BackgroundJob, item: Any, result: ItemResult) -> None:
+    entry = {"id": item, "ok": result.ok, "message": result.message, **result.extra}
+    job.results = [*(job.results or []), entry]
+    job.done = len(job.results)
+    job.failed = (job.failed or 0) + (0 if result.ok else 1)
+    _finish_if_complete(job)
+
+
+def _step(job_id: int) -> bool:
+    """Process the next item of the job in one transaction; False when nothing was processed."""
+    job = _lock(job_id)
+    if job is None:
+        return False
+    if finished(job):
+        db.session.rollback()
+        return False
+    items = list((job.params or {}).get("items") or [])
+    index = len(job.results or [])
+    if job.status == "queued":
+        job.status = "running"
+        job.started_at = clock.now()
+    if index >= len(items):
+        job.total = len(items)
+        job.done = index
+        _finish_if_complete(job)
+        db.session.commit()
+        return False
+    handler = _HANDLERS.get(job.kind)
+    if handler is None:
+        job.status = "failed"
+        job.error = f"未知的作业类型 {job.kind}"
+        job.finished_at = clock.now()
+        db.session.commit()
+        return False
+    item = items[index]
+    actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
+    try:
+        result = handler(job, item, actor)
+    except DomainError as exc:
+        db.session.rollback()
+        return _record_failure(job_id, index, item, exc.message)
+    except Exception:  # noqa: BLE001 - one bad item must not stop the job
+        logger.exception("job %s item %s failed", job_id, item)
+        db.session.rollback()
+        return _record_failure(job_id, index, item, "处理失败（系统内部错误），请联系系统管理员")
+    _record(job, item, result)
+    db.session.commit()
+    return True
+
+
+def _record_failure(job_id: int, index: int, item: Any, message: str) -> bool:
+    job = _lock(job_id)
+    if job is None:
+        return False
+    if len(job.results or []) != index or finished(job):  # another worker recorded it meanwhile
+        db.session.rollback()
+        return True
+    if job.status == "queued":
+        job.status = "running"
+        job.started_at = clock.now()
+    _record(job, item, ItemResult(False, message))
+    db.session.commit()
+    return True
+
+
+def advance(job_id: int, batch: int = 20) -> BackgroundJob:
+    """Process up to ``batch`` further items of the job; returns the job as it now stands.
+
+    Each item commits on its own, so call this outside any unit of work of the caller's: it
+    starts from a fresh transaction (what the caller has not committed is discarded)."""
+    _load_handlers()
+    get(job_id)
+    db.session.rollback()
+    for _ in range(max(0, batch)):
+        if not _step(job_id):
+            break
+    return get(job_id)
+
+
+def pending_ids(limit: int = 10) -> list[int]:
+    return list(db.session.scalars(
+        select(BackgroundJob.id).where(BackgroundJob.status.in_(("queued", "running")))
+        .order_by(BackgroundJob.id).limit(limit)
+    ))
+
+
+def run_pending(limit: int = 10, batch: int = 20) -> int:
+    """Advance each unfinished job by one batch (the periodic sweep); returns items processed."""
+    processed = 0
+    for job_id in pending_ids(limit):
+        before = get(job_id).done
+        processed += advance(job_id, batch).done - before
+    return processed
+
+
+def progress(job: BackgroundJob) -> dict[str, Any]:
+    """The job as the progress page and its polling script show it."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "kind_label": KIND_LABELS.get(job.kind, job.kind),
+        "status": job.status,
+        "status_label": STATUS_LABELS.get(job.status, job.status),
+        "total": job.total,
+        "done": job.done,
+        "failed": job.failed,
+        "succeeded": job.done - job.failed,
+        "percent": int(100 * job.done / job.total) if job.total else 100,
+        "finished": finished(job),
+        "error": job.error,
+        "results": list(job.results or []),
+    }
