@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CommitteeScope, Event, ModelDraft, ProcessInstance, Setting
+from app.models import Event, ModelDraft, ProcessInstance, Setting
 from app.services import drafts, instances, registry
 from app.services.errors import Conflict, FormInvalid, NotAllowed
 
@@ -29,10 +29,12 @@ def _set_year(year: int) -> None:
 
 
 def _plan_2023_like_2022() -> None:
-    """The committees' 2022 scopes again for 2023 (the annual plan itself is another service's)."""
-    for scope in db.session.scalars(select(CommitteeScope).where(CommitteeScope.plan_year == 2022)).all():
-        values = {c.key: getattr(scope, c.key) for c in CommitteeScope.__table__.columns if c.key != "id"}
-        db.session.add(CommitteeScope(**{**values, "plan_year": 2023}))
+    """The 2023 plan: last year's carried forward and published by the city bureau."""
+    from app.models import User
+    from app.services import plans
+
+    city_hr = db.session.scalar(select(User).where(User.username == "city_hr"))
+    plans.publish(city_hr, plans.copy_year(city_hr, 2022, 2023)[0])
     db.session.commit()
 
 
