@@ -4,6 +4,7 @@
 2. Step cost against history length: one graduate case sent back and resubmitted again and
    again; the employer's completion time and the stored state size at each round.
 3. The title review: a session of 100 applicants (bench/title_review.py).
+4. Annual plans: import and publish, a new year copied and compared, bulk migration (bench/plans.py).
 
 The database is a fresh SQLite file, or BENCH_DATABASE_URL (e.g. PostgreSQL; it is upgraded
 and filled with demo data, so point it at a scratch database).
@@ -126,6 +127,10 @@ def main() -> None:
         from bench import title_review
 
         title_review.run(app, int(os.environ.get("BENCH_SESSION_SIZE", "100")))
+
+        from bench import plans
+
+        plans.run(app, int(os.environ.get("BENCH_MIGRATION_SIZE", "50")))
 
 
 if __name__ == "__main__":
