@@ -11,7 +11,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
+from app.engine import bpmn_checks, dmn_checks
 from app.engine.sandbox import ScriptRejected, compile_expression, compile_script
 from app.engine.xmlsafe import UnsafeXml, parse_xml
 
@@ -32,6 +34,10 @@ DUE_PROP = "dueWorkingDays"
 # A task page may show a domain panel (e.g. the eligibility results, the vote table) beside its form.
 PANEL_PROP = "panel"
 SERVICES = frozenset({"issue_certificate"})
+# SpiffWorkflow runs UNIQUE as "first match" and COLLECT; FIRST is run as UNIQUE (see _run_first_as_unique).
+HIT_POLICIES = {"UNIQUE": "至多一条规则命中", "FIRST": "按顺序取第一条命中的规则", "COLLECT": "收集所有命中的规则"}
+# An ISO 8601 duration, date or repetition written bare: Python reads it as a name or as arithmetic.
+_BARE_ISO = re.compile(r"(R\d*/)?(P(\d|T)[0-9YMWDTHS.]*|\d{4}-\d{2}-\d{2}([T ][0-9:.]+)?([+-]\d{2}:?\d{2}|Z)?)")
 
 
 @dataclass(frozen=True)
@@ -39,9 +45,11 @@ class Problem:
     file: str
     element_id: str
     message: str
+    severity: str = "error"  # or "warning": shown, but does not stop a model from being published
 
     def as_dict(self) -> dict[str, str]:
-        return {"file": self.file, "element_id": self.element_id, "message": self.message}
+        return {"file": self.file, "element_id": self.element_id, "message": self.message,
+                "severity": self.severity}
 
 
 class ModelInvalid(Exception):
@@ -73,11 +81,16 @@ def content_hash(files: Mapping[str, str]) -> str:
 
 
 def read_model_folder(folder: Path, forms_dir: Path) -> dict[str, str]:
-    """Collect the files of one model folder plus the forms its user tasks reference."""
+    """Collect the files of one model folder (with its scenarios/*.json) plus the forms its user tasks reference."""
     files: dict[str, str] = {}
     for path in sorted(folder.iterdir()):
         if path.suffix in {".bpmn", ".dmn", ".json"}:
             files[path.name] = path.read_text(encoding="utf-8")
+    # Scenario tests (app/services/scenarios.py) travel with the model; compile_model ignores them.
+    scenarios = folder / "scenarios"
+    if scenarios.is_dir():
+        for path in sorted(scenarios.glob("*.json")):
+            files[f"scenarios/{path.name}"] = path.read_text(encoding="utf-8")
     for form_name in _referenced_forms(files):
         form_path = forms_dir / form_name
         if form_path.is_file():
@@ -103,6 +116,11 @@ def _referenced_forms(files: Mapping[str, str]) -> list[str]:
 def _dry_run_names(expression: str) -> set[str]:
     tree = ast.parse(expression.strip(), mode="eval")
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+def _rejected(exc: ScriptRejected) -> str:
+    """RestrictedPython reports syntax errors and refusals alike; tell the owner which it is."""
+    return "语法错误" if "SyntaxError" in str(exc) else "不符合受限环境要求"
 
 
 RESERVED_IDS = frozenset({"Start", "End", "Root"})
@@ -141,7 +159,7 @@ class _Validator:
         try:
             compile_expression(source)
         except ScriptRejected as exc:
-            self.add(element_id, f"{what}不符合受限环境要求：{exc}", file)
+            self.add(element_id, f"{what}{_rejected(exc)}：{exc}", file)
         except SyntaxError as exc:
             self.add(element_id, f"{what}语法错误：{exc.msg}", file)
 
@@ -151,11 +169,15 @@ class _Validator:
         try:
             compile_script(source)
         except ScriptRejected as exc:
-            self.add(element_id, f"{what}不符合受限环境要求：{exc}")
+            self.add(element_id, f"{what}{_rejected(exc)}：{exc}")
         except SyntaxError as exc:
             self.add(element_id, f"{what}语法错误：{exc.msg}（第 {exc.lineno} 行）")
 
     def check_timer(self, element_id: str, expression: str, samples: Mapping[str, Any]) -> None:
+        if _BARE_ISO.fullmatch((expression or "").strip()):
+            text = expression.strip()
+            self.add(element_id, f"定时器表达式是 Python 表达式，ISO 8601 的时长或时间须加引号：应写作 \"{text}\"，而不是 {text}")
+            return
         before = len(self.problems)
         self.check_expression(element_id, expression, "定时器表达式")
         if len(self.problems) > before:
@@ -214,7 +236,11 @@ def _parse(files: Mapping[str, str], meta: Mapping[str, Any]) -> tuple[SpiffBpmn
             tree = parse_xml(files[name])
             if name.endswith(".dmn"):
                 parser.add_dmn_xml(tree.getroot(), filename=name)
-            else:
+                continue
+            # Checked before the parser sees the file: it would fail on these in English, or not at all.
+            structure = bpmn_checks.structure_problems(tree.getroot())
+            problems += [Problem(name, ident, message) for ident, message in structure]
+            if not structure:
                 parser.add_bpmn_xml(tree, filename=name)
                 trees[name] = tree
         except UnsafeXml as exc:
@@ -306,6 +332,7 @@ def _check_specs(v: _Validator, specs: Iterable[Any], meta: Mapping[str, Any]) -
 def _check_decision(v: _Validator, table: Any) -> None:
     dmn_files = [n for n in v.files if n.endswith(".dmn")]
     file = next((n for n in dmn_files if f'id="{table.id}"' in v.files[n]), dmn_files[0] if dmn_files else "")
+    _check_hit_policy(v, table, file)
     for inp in table.inputs:
         v.check_expression(table.id, inp.expression, f"决策输入 {inp.label or inp.name} ", file)
     for rule in table.rules:
@@ -319,6 +346,37 @@ def _check_decision(v: _Validator, table: Any) -> None:
                     compile_expression(entry.text)
                 except (ScriptRejected, SyntaxError) as exc:
                     v.add(rule.id, f"第 {rule.row_number} 行输出不合法：{exc}", file)
+
+
+def _check_hit_policy(v: _Validator, table: Any, file: str) -> None:
+    policy = (table.hit_policy or "UNIQUE").upper()
+    if policy not in HIT_POLICIES:
+        known = "、".join(f"{k}（{text}）" for k, text in HIT_POLICIES.items())
+        v.add(table.id, f"不支持的命中策略 {policy}；可用：{known}", file)
+        return
+    if policy != "UNIQUE":
+        return
+    for rule, earlier in dmn_checks.overlaps(table):
+        ids = "、".join(r.id for r in earlier)
+        v.add(rule.id, f"第 {rule.row_number} 行与规则 {ids} 的条件重叠（UNIQUE 命中策略要求至多一条规则命中）；"
+              "若应按顺序取第一条命中的规则，请把命中策略（hitPolicy）改为 FIRST", file)
+
+
+def _run_first_as_unique(tables: Iterable[Any]) -> None:
+    """SpiffWorkflow stops at the first matching rule only for UNIQUE; for FIRST it would evaluate
+    every rule and still return the first. Run FIRST tables on the UNIQUE path: same result, and
+    a later row's cell cannot fail a decision already made."""
+    for table in tables:
+        if (table.hit_policy or "").upper() == "FIRST":
+            table.hit_policy = "UNIQUE"
+
+
+def _decision_tables(specs: Iterable[Any]) -> Iterator[Any]:
+    for spec in specs:
+        for ts in spec.task_specs.values():
+            engine = getattr(ts, "dmnEngine", None)
+            if engine is not None:
+                yield engine.decision_table
 
 
 def _check_cell(v: _Validator, rule: Any, text: str, file: str) -> None:
@@ -368,12 +426,18 @@ def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate
     except ValidationException as exc:
         raise ModelInvalid([Problem(exc.file_name or v.bpmn_file, exc.id or "", f"模型校验失败：{exc}")]) from exc
     _wire_event_subprocesses(spec)
+    for name, tree in sorted(trees.items()):
+        for ident, message in bpmn_checks.lint_problems(tree.getroot()):
+            v.add(ident, message, name)
     tasks = _check_specs(v, [spec, *subprocess_specs.values()], meta)
     for lane, mapping in meta["lanes"].items():
         if not isinstance(mapping, dict) or "role" not in mapping:
             v.add(lane, "泳道映射须包含 role", "model.json")
     if v.problems:
         raise ModelInvalid(v.problems)
+    decisions = {d: parser.get_engine(d, None) for d in parser.dmn_parsers}
+    _run_first_as_unique([*_decision_tables([spec, *subprocess_specs.values()]),
+                          *(e.decision_table for e in decisions.values())])
     start_form = next((t for t in tasks.values() if t["kind"] == "StartEvent"), None)
     derived = dict(meta)
     derived["tasks"] = tasks
@@ -386,5 +450,5 @@ def compile_model(files: Mapping[str, str], helpers: Mapping[str, Any], evaluate
         subprocess_specs=subprocess_specs,
         meta=derived,
         files=dict(files),
-        decisions={d: parser.get_engine(d, None) for d in parser.dmn_parsers},
+        decisions=decisions,
     )

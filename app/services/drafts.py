@@ -22,7 +22,7 @@ from app.engine import ModelInvalid
 from app.engine.xmlsafe import UnsafeXml, parse_xml
 from app.extensions import db
 from app.models import ModelDraft, ProcessInstance, ProcessVersion, User
-from app.services import audit, model_diff, registry
+from app.services import audit, model_checks, model_diff, registry
 from app.services.errors import Conflict, FormInvalid, NotAllowed, NotFound
 
 MANAGER_ROLES = ("process_owner", "system_admin")
@@ -265,22 +265,38 @@ def update_file(draft: ModelDraft, name: str, text: str, actor: User) -> ModelDr
 
 
 def validate(draft: ModelDraft) -> list[Problem]:
-    """What stops the draft from being published: [{file, element_id, message}] (empty: none)."""
+    """The draft's problems: [{file, element_id, message, severity}] (empty: none).
+
+    Errors (severity "error") stop publishing; warnings (elements of the published version the
+    draft lost, see model_checks.changed_ids) are only shown."""
     files = dict(draft.files or {})
+    warnings = [p.as_dict() for p in model_checks.changed_ids(files, _published_files(draft.process_id))]
     try:
         model = registry.compile_files(files)
     except ModelInvalid as exc:
-        return [p.as_dict() for p in exc.problems]
+        return [p.as_dict() for p in exc.problems] + warnings
     except Exception as exc:  # noqa: BLE001 - a broken draft must give a list, not a 500
-        return [{"file": "", "element_id": "", "message": f"模型无法编译：{exc}"}]
+        return [{"file": "", "element_id": "", "message": f"模型无法编译：{exc}", "severity": "error"}] + warnings
     problems = []
     if model.process_id != draft.process_id:
-        problems.append({"file": "model.json", "element_id": "id",
+        problems.append({"file": "model.json", "element_id": "id", "severity": "error",
                          "message": f"流程编号应为 {draft.process_id}，不能改为 {model.process_id}"})
     if model.meta.get("plan_year") != draft.plan_year:
-        problems.append({"file": "model.json", "element_id": "plan_year",
+        problems.append({"file": "model.json", "element_id": "plan_year", "severity": "error",
                          "message": f"计划年度应为 {draft.plan_year}（草稿所属年度），当前为 {model.meta.get('plan_year')}"})
-    return problems
+    return problems + warnings
+
+
+def errors_of(problems: list[Problem]) -> list[Problem]:
+    """The problems that stop publishing (all but warnings)."""
+    return [p for p in problems if p.get("severity", "error") != "warning"]
+
+
+def _published_files(process_id: str) -> dict[str, str]:
+    try:
+        return dict(registry.latest(process_id).sources.get("files") or {})
+    except NotFound:
+        return {}
 
 
 # -- comparing -------------------------------------------------------------------------------
@@ -304,13 +320,19 @@ def compare_draft(draft: ModelDraft) -> dict[str, Any]:
 def publish(draft: ModelDraft, actor: User) -> ProcessVersion:
     """Deploy an open, valid draft as a new version for its plan year. Commits.
 
-    Raises DraftInvalid (a FormInvalid with .problems) when the model does not validate and
-    Conflict when the draft is no longer open."""
+    Raises DraftInvalid (a FormInvalid with .problems) when the model does not validate or one
+    of its scenario tests (scenarios/*.json, app/services/scenarios.py) fails, and Conflict when
+    the draft is no longer open."""
     require_manager(actor)
     _require_open(draft)
     problems = validate(draft)
-    if problems:
-        raise DraftInvalid(f"草稿有 {len(problems)} 处问题，修改后才能发布", problems)
+    if errors_of(problems):
+        raise DraftInvalid(f"草稿有 {len(errors_of(problems))} 处问题，修改后才能发布", problems)
+    from app.services import scenarios  # the scenario tests kept beside the model must pass (issue 6)
+
+    failed = scenarios.failures(dict(draft.files or {}))
+    if failed:
+        raise DraftInvalid(f"{len(failed)} 个场景测试未通过，修改后才能发布", failed)
     changes = model_diff.summary(compare_draft(draft))
     try:
         version = registry.deploy(dict(draft.files), actor)
@@ -343,3 +365,80 @@ def discard(draft: ModelDraft, actor: User) -> ModelDraft:
                  details={"draft_id": draft.id, "process_model": draft.process_id, "plan_year": draft.plan_year})
     db.session.commit()
     return draft
+
+
+# -- a new draft, retiring versions (issue 6) ------------------------------------------------
+class DraftExists(Conflict):
+    """An open draft for that process and plan year exists already; `draft` is it."""
+
+    def __init__(self, draft: ModelDraft):
+        super().__init__(f"{draft.process_id} 已有 {draft.plan_year} 年度的草稿（编号 {draft.id}），"
+                         "请在该草稿中修改，或先废弃它")
+        self.draft = draft
+
+
+def new_draft(process_id: str, actor: User, year: int | None = None) -> ModelDraft:
+    """A draft of one process for `year` (default: the current plan year), copied from the
+    version new instances use, with model.json's plan_year set. Commits.
+
+    Raises DraftExists (a Conflict with .draft) when an open draft for that process and year
+    exists, NotFound when the process has no published version."""
+    from app.services import committees
+
+    require_manager(actor)
+    if year is None:
+        try:
+            year = committees.current_plan_year()
+        except LookupError:
+            raise FormInvalid("尚未设定当前计划年度，请指定草稿的年度", {"year": ["请填写年度"]}) from None
+    year = check_year(year)
+    existing = open_draft(process_id, year)
+    if existing is not None:
+        raise DraftExists(existing)
+    base = registry.for_new_instances(process_id)
+    files = dict(base.sources["files"])
+    if "model.json" in files:
+        with contextlib.suppress(ValueError, FormInvalid):
+            files["model.json"] = with_plan_year(files["model.json"], year)
+    now = clock.now()
+    draft = ModelDraft(process_id=process_id, plan_year=year, base_version_id=base.id, files=files, status=OPEN,
+                       created_at=now, created_by_id=actor.id, updated_at=now, updated_by_id=actor.id)
+    db.session.add(draft)
+    db.session.flush()
+    audit.record("model_draft_created", actor=actor,
+                 details={"draft_id": draft.id, "process_model": process_id, "plan_year": year,
+                          "base_version": base.version, "base_plan_year": base.plan_year})
+    db.session.commit()
+    return draft
+
+
+def retire(version: ProcessVersion, actor: User) -> ProcessVersion:
+    """Stop using a published version for new instances (running ones keep it). Commits.
+
+    The only published version of a process cannot be retired."""
+    require_manager(actor)
+    if version.status != "published":
+        raise Conflict(f"第 {version.version} 版{STATUS_LABELS.get(version.status, version.status)}，不能停用")
+    published = db.session.scalar(select(func.count()).select_from(ProcessVersion).where(
+        ProcessVersion.process_id == version.process_id, ProcessVersion.status == "published"))
+    if (published or 0) <= 1:
+        raise Conflict(f"第 {version.version} 版是 {version.process_id} 唯一已发布的版本，不能停用")
+    version.status = "retired"
+    audit.record("model_version_retired", actor=actor,
+                 details={"process_model": version.process_id, "version": version.version,
+                          "plan_year": version.plan_year})
+    db.session.commit()
+    return version
+
+
+def reinstate(version: ProcessVersion, actor: User) -> ProcessVersion:
+    """Make a retired version published again. Commits."""
+    require_manager(actor)
+    if version.status != "retired":
+        raise Conflict(f"第 {version.version} 版未停用，无需恢复")
+    version.status = "published"
+    audit.record("model_version_reinstated", actor=actor,
+                 details={"process_model": version.process_id, "version": version.version,
+                          "plan_year": version.plan_year})
+    db.session.commit()
+    return version

@@ -184,8 +184,11 @@ def draft(draft_id: int):
 def validate(draft_id: int):
     item = drafts.get(draft_id)
     problems = drafts.validate(item)
-    if problems:
-        flash(f"校验发现 {len(problems)} 处问题", "error")
+    errors = drafts.errors_of(problems)
+    if errors:
+        flash(f"校验发现 {len(errors)} 处问题", "error")
+    elif problems:
+        flash(f"校验通过，可以发布；请留意 {len(problems)} 条提醒", "success")
     else:
         flash("校验通过，可以发布", "success")
     return _draft_page(item, problems, validated=True)

@@ -164,7 +164,8 @@ def test_an_invalid_draft_is_refused_at_publish_with_its_problems(ctx, user):
     assert broken != draft.files[bpmn]
     drafts.update_file(draft, bpmn, broken, owner)
     problems = drafts.validate(draft)
-    assert problems and all(set(p) == {"file", "element_id", "message"} for p in problems)
+    assert problems and all(set(p) == {"file", "element_id", "message", "severity"} for p in problems)
+    assert drafts.errors_of(problems)
     assert "Task_defaults" in {p["element_id"] for p in problems}
     with pytest.raises(drafts.DraftInvalid) as caught:
         drafts.publish(draft, owner)
