@@ -8,19 +8,47 @@ training scenarios and tests are repeatable.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 _override: datetime | None = None
+# A clock of one piece of work only (a scenario run inside one request): other requests and the
+# timer loop, in other contexts, keep the process clock.
+_UNSET = object()
+_scoped: ContextVar[object] = ContextVar("clock_scoped", default=_UNSET)
 
 
 def now() -> datetime:
     """Aware UTC datetime."""
+    scoped = _scoped.get()
+    if scoped is not _UNSET:
+        return scoped if isinstance(scoped, datetime) else datetime.now(UTC)
     if _override is not None:
         return _override
     return datetime.now(UTC)
+
+
+@contextmanager
+def scoped() -> Iterator[None]:
+    """Within the block, set_scoped() moves this context's clock only (starting from the current one)."""
+    token = _scoped.set(now() if _override is not None or _scoped.get() is not _UNSET else None)
+    try:
+        yield
+    finally:
+        _scoped.reset(token)
+
+
+def set_scoped(value: datetime) -> None:
+    if _scoped.get() is _UNSET:
+        raise RuntimeError("set_scoped() outside clock.scoped()")
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=SHANGHAI)
+    _scoped.set(value.astimezone(UTC))
 
 
 def wall_now() -> datetime:
