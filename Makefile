@@ -80,7 +80,7 @@ run: $(VENV)/.installed-run node-deps
 	HOST='$(HOST)' PORT='$(PORT)' CLOCK_OVERRIDE='$(CLOCK_OVERRIDE)' TIMER_INTERVAL='$(TIMER_INTERVAL)' \
 	  $(BIN)/flask --app app run-server
 
-test: $(VENV)/.installed-test chromium
+test: $(VENV)/.installed-test chromium node-deps
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
