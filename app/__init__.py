@@ -75,6 +75,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(timeline.bp)
     from app.web import plans  # annual plans: import, export, publish, a new year (issue 5)
     app.register_blueprint(plans.bp)
+    from app.web import scenarios  # scenario tests of a draft, run from the studio (issue 6)
+    app.register_blueprint(scenarios.bp)
+    from app.web import model_archive  # model export/import, new drafts, retiring versions (issue 6)
+    app.register_blueprint(model_archive.bp)
+    from app.web import studio  # browser editors of a draft: bpmn-js, dmn-js, forms (issue 6)
+    app.register_blueprint(studio.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

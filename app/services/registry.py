@@ -60,6 +60,8 @@ def deploy(files: dict[str, str], actor: User | None = None) -> ProcessVersion:
         )
     )
     if existing is not None:
+        if existing.status == "retired":  # published again: the same content comes back into use
+            existing.status = "published"
         return existing
     latest = db.session.scalar(
         select(func.max(ProcessVersion.version)).where(ProcessVersion.process_id == model.process_id)
