@@ -63,21 +63,76 @@ def _wipe() -> None:
     db.session.commit()
 
 
+# The seeded database (calendar, bundled models, demo data, plans), taken once per test session
+# and written back for each test: seeding through the services costs far more than a bulk insert.
+_snapshot: dict[str, list[dict]] | None = None
+# Self-references: parents are inserted before the rows that point at them.
+_SELF_REFS = {"organisation": ("parent_id", "competent_dept_id"), "annual_plan": ("parent_id", "copied_from_id")}
+
+
+def _seed() -> None:
+    from app.services import calendar, committees, demo, registry
+
+    calendar.seed_from_chinese_calendar()
+    registry.deploy_bundled()
+    demo.load_demo_data()
+    committees.seed_bundled()
+    db.session.commit()
+
+
+def _parents_first(rows: list[dict], columns: tuple[str, ...]) -> list[dict]:
+    placed: set = set()
+    ordered: list[dict] = []
+    pending = list(rows)
+    while pending:
+        ready = [r for r in pending if all(r.get(c) is None or r[c] in placed or r[c] == r["id"] for c in columns)]
+        if not ready:  # a cycle cannot come from the seed; keep the rest as they are
+            ready = pending
+        for row in ready:
+            placed.add(row["id"])
+            ordered.append(row)
+        pending = [r for r in pending if r["id"] not in placed]
+    return ordered
+
+
+def _capture() -> dict[str, list[dict]]:
+    taken = {}
+    for table in db.metadata.sorted_tables:
+        rows = [dict(r._mapping) for r in db.session.execute(table.select().order_by(*table.primary_key.columns))]
+        if rows:
+            taken[table.name] = _parents_first(rows, _SELF_REFS[table.name]) if table.name in _SELF_REFS else rows
+    return taken
+
+
+def _restore(snapshot: dict[str, list[dict]]) -> None:
+    for table in db.metadata.sorted_tables:
+        rows = snapshot.get(table.name)
+        if rows:
+            db.session.execute(table.insert(), rows)
+    if db.engine.dialect.name == "postgresql":
+        for name, rows in snapshot.items():
+            if "id" in rows[0] and isinstance(rows[0]["id"], int):
+                db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                                        f"{max(r['id'] for r in rows)})"))
+    db.session.commit()
+
+
 @pytest.fixture()
 def ctx(app):
     """A clean database with the calendar, bundled models and demo data."""
-    from app.services import calendar, committees, demo, registry
+    global _snapshot
+    from app.services import calendar, registry
 
     with app.app_context():
         _wipe()
         limiter.reset()
         registry._compiled.clear()
         calendar.invalidate()
-        calendar.seed_from_chinese_calendar()
-        registry.deploy_bundled()
-        demo.load_demo_data()
-        committees.seed_bundled()
-        db.session.commit()
+        if _snapshot is None:
+            _seed()
+            _snapshot = _capture()
+        else:
+            _restore(_snapshot)
         yield app
         db.session.rollback()
         clock.set_override(None)
