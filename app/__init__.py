@@ -56,31 +56,27 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.web import api, archive, auth, authority, oversight, pages, public, reports
+    from app.web import (
+        api,
+        archive,
+        auth,
+        authority,
+        migrations,
+        model_archive,
+        models,
+        oversight,
+        pages,
+        plans,
+        public,
+        reports,
+        scenarios,
+        studio,
+        timeline,
+    )
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(archive.bp)
-    app.register_blueprint(public.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(authority.bp)
-    app.register_blueprint(oversight.bp)
-    app.register_blueprint(api.bp)
-    from app.web import migrations
-
-    app.register_blueprint(migrations.bp)
-    from app.web import models  # process models: drafts per plan year, comparison, publishing (issue 5)
-    app.register_blueprint(models.bp)
-    from app.web import timeline  # the plan year's timeline (issue 5)
-    app.register_blueprint(timeline.bp)
-    from app.web import plans  # annual plans: import, export, publish, a new year (issue 5)
-    app.register_blueprint(plans.bp)
-    from app.web import scenarios  # scenario tests of a draft, run from the studio (issue 6)
-    app.register_blueprint(scenarios.bp)
-    from app.web import model_archive  # model export/import, new drafts, retiring versions (issue 6)
-    app.register_blueprint(model_archive.bp)
-    from app.web import studio  # browser editors of a draft: bpmn-js, dmn-js, forms (issue 6)
-    app.register_blueprint(studio.bp)
+    for module in (auth, pages, archive, public, reports, authority, oversight, api,
+                   models, migrations, model_archive, studio, scenarios, plans, timeline):
+        app.register_blueprint(module.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
