@@ -31,7 +31,7 @@ from app.models import (
     ProcessVersion,
     User,
 )
-from app.services import audit, cases, jobs, registry
+from app.services import audit, cases, drafts, jobs, registry
 from app.services.errors import Conflict, FormInvalid, NotAllowed, NotFound
 
 MIGRATABLE = ("running", "waiting", "suspended", "error")
@@ -83,12 +83,7 @@ def versions(process_id: str) -> list[ProcessVersion]:
     return rows
 
 
-def version_of(process_id: str, number: int) -> ProcessVersion:
-    version = db.session.scalar(select(ProcessVersion).where(ProcessVersion.process_id == process_id,
-                                                             ProcessVersion.version == number))
-    if version is None:
-        raise NotFound(f"流程 {process_id} 没有版本 {number}")
-    return version
+version_of = drafts.version_of
 
 
 def models_overview() -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import AnnualPlan, Committee, CommitteeScope, PlanEntry, ProcessInstance, SessionEntry, User
-from app.services import committees
+from app.services import archive_kpi
 from app.services.errors import NotAllowed
 
 CITY = "市本级"
@@ -289,21 +289,13 @@ def county_scope(actor: User) -> str | None:
 
 
 def years() -> list[int]:
-    """Plan years to choose from, newest first."""
-    found = set(committees.plan_years())
+    """Plan years to choose from, newest first: those of the oversight pages and every published plan."""
+    found = set(archive_kpi.years())
     found.update(db.session.scalars(select(AnnualPlan.year).where(AnnualPlan.status == "published")))
-    try:
-        found.add(committees.current_plan_year())
-    except LookupError:
-        found.add(clock.today().year)
     return sorted(found, reverse=True)
 
 
-def default_year() -> int:
-    try:
-        return committees.current_plan_year()
-    except LookupError:
-        return clock.today().year
+default_year = archive_kpi.default_year
 
 
 def valid_year(year: Any) -> bool:
