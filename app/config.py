@@ -60,6 +60,22 @@ class Config:
     PRE_NOTICE_WORKING_DAYS = int(os.environ.get("PRE_NOTICE_WORKING_DAYS", "5"))
     POST_NOTICE_WORKING_DAYS = int(os.environ.get("POST_NOTICE_WORKING_DAYS", "5"))
     OBJECTION_WORKING_DAYS = int(os.environ.get("OBJECTION_WORKING_DAYS", "10"))
+    # Deadlines (deadlines.py, reminders.py): a human task without a due date in its model gets
+    # this many working days; reminders go out this many working days before the due date, on it,
+    # and once it has passed.
+    TASK_DUE_WORKING_DAYS = int(os.environ.get("TASK_DUE_WORKING_DAYS", "10"))
+    REMIND_BEFORE_WORKING_DAYS = int(os.environ.get("REMIND_BEFORE_WORKING_DAYS", "2"))
+    # E-mail for reminders: unset SMTP_HOST means in-app notifications only.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    # none, starttls or ssl
+    SMTP_SECURITY = os.environ.get("SMTP_SECURITY", "none")
+    SMTP_TIMEOUT = int(os.environ.get("SMTP_TIMEOUT", "10"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "noreply@localhost")
+    # Public address of the app, for links in e-mails.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     # Limit on objections (public form, per client address).
     OBJECTION_RATE_LIMIT = os.environ.get("OBJECTION_RATE_LIMIT", "5 per hour")
     WTF_CSRF_TIME_LIMIT = None

@@ -31,6 +31,9 @@ from app.engine.xmlsafe import UnsafeXml, parse_xml
 FORM_SCHEMA_PROP = "formJsonSchemaFilename"
 FORM_UI_PROP = "formUiSchemaFilename"
 DUE_PROP = "dueWorkingDays"
+# A Python expression over the task data returning the due date (a date or YYYY-MM-DD), e.g.
+# add_working_days(meeting_date, -5); it wins over dueWorkingDays.
+DUE_DATE_PROP = "dueDate"
 # A task page may show a domain panel (e.g. the eligibility results, the vote table) beside its form.
 PANEL_PROP = "panel"
 SERVICES = frozenset({"issue_certificate"})
@@ -300,9 +303,14 @@ def _check_specs(v: _Validator, specs: Iterable[Any], meta: Mapping[str, Any]) -
                     "form": props.get(FORM_SCHEMA_PROP),
                     "ui": props.get(FORM_UI_PROP),
                     "due_working_days": props.get(DUE_PROP),
+                    "due_expression": props.get(DUE_DATE_PROP) or None,
                     "panel": panel,
                     "kind": kind,
                 }
+                due = props.get(DUE_PROP)
+                if due not in (None, "") and not str(due).strip().lstrip("-").isdigit():
+                    v.add(bpmn_id, f"办理期限（dueWorkingDays）应为工作日数（整数），而不是“{due}”")
+                v.check_expression(bpmn_id, props.get(DUE_DATE_PROP), "截止日期表达式（dueDate）")
                 if kind == "UserTask" and lane is None:
                     v.add(bpmn_id, "用户任务必须位于某个泳道中，以确定办理人")
             v.check_script(bpmn_id, getattr(ts, "script", None))

@@ -104,6 +104,7 @@ class ReadyTask:
     ui: str | None
     due_working_days: int | None
     data: dict[str, Any]
+    due_expression: str | None = None
 
 
 @dataclass
@@ -161,6 +162,7 @@ class Case:
                     ui=meta.get("ui"),
                     due_working_days=int(due) if due not in (None, "") else None,
                     data=copy.deepcopy(task.data),
+                    due_expression=meta.get("due_expression"),
                 )
             )
         return tasks

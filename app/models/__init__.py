@@ -17,9 +17,14 @@ from app.models.review import Objection, PublicNotice, SessionEntry
 from app.models.setting import Setting
 from app.models.supervision import AuthorityDecision, Notification, RandomDraw, SupervisionFinding
 from app.models.task import HumanTask
+from app.models.tracking import CaseComment, EmailMessage, InstanceCheckpoint, SavedView
 from app.models.user import ApiToken, LoginAttempt, User, UserRole
 
 __all__ = [
+    "CaseComment",
+    "EmailMessage",
+    "InstanceCheckpoint",
+    "SavedView",
     "AnnualPlan",
     "BackgroundJob",
     "InstanceMigration",

@@ -55,6 +55,9 @@ class ProcessInstance(db.Model):
     starter_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     employer_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     county: Mapped[str | None] = mapped_column(String(40), index=True)
+    # Copied from the case data on every save, for the managers' filters and statistics.
+    plan_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    committee: Mapped[str | None] = mapped_column(String(200), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -93,5 +93,6 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(40))  # reminder, overdue, ...
     message: Mapped[str] = mapped_column(Text)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

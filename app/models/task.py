@@ -20,6 +20,7 @@ class HumanTask(db.Model):
         Index("ix_human_task_open_group", "state", "role", "org_id"),
         Index("ix_human_task_open_user", "state", "assignee_id"),
         Index("ix_human_task_instance_state", "instance_id", "state"),
+        Index("ix_human_task_state_due_date", "state", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,9 +40,17 @@ class HumanTask(db.Model):
     due_date: Mapped[date | None] = mapped_column(Date)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # Handed to a colleague (claimed_by) by this user (转办).
+    delegated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The engine state when this task became ready (an administrator may reset to it).
+    checkpoint_id: Mapped[int | None] = mapped_column(ForeignKey("instance_checkpoint.id"))
+    # The last deadline reminder sent: before, due, overdue (reminders.py).
+    reminder_stage: Mapped[str | None] = mapped_column(String(20))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     instance: Mapped[ProcessInstance] = relationship()
     org: Mapped[Organisation | None] = relationship()
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     claimed_by: Mapped[User | None] = relationship(foreign_keys=[claimed_by_id])
     completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id])
+    delegated_by: Mapped[User | None] = relationship(foreign_keys=[delegated_by_id])

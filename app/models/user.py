@@ -20,6 +20,8 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(256))
     org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where deadline reminders are e-mailed when an SMTP server is configured (none: in-app only).
+    email: Mapped[str | None] = mapped_column(String(200))
     # Bumped on password change or logout-everywhere; part of the session id.
     session_generation: Mapped[int] = mapped_column(default=0)
 

@@ -16,8 +16,8 @@ from app import clock
 from app.engine import Case, EngineError, ReadyTask
 from app.engine.runtime import LIBRARY_VERSION
 from app.extensions import db
-from app.models import HumanTask, MessageSubscription, ProcessInstance, User, UserRole
-from app.services import audit, calendar, outbox, registry
+from app.models import HumanTask, InstanceCheckpoint, MessageSubscription, ProcessInstance, User, UserRole
+from app.services import audit, deadlines, outbox, registry
 from app.services.access import org_by_name
 from app.services.errors import Conflict, NotFound
 
@@ -74,6 +74,7 @@ def save(instance: ProcessInstance, case: Case, actor: User | None, error: Engin
     rt = registry.runtime()
     instance.state = rt.dump(case)
     instance.data = result_fields(instance, data)
+    _copy_tracked_fields(instance, data)
     instance.updated_at = clock.now()
     instance.next_timer_at = case.next_timer_at()
     instance.library_version = LIBRARY_VERSION
@@ -104,6 +105,26 @@ def save(instance: ProcessInstance, case: Case, actor: User | None, error: Engin
     _project_messages(instance, case)
 
 
+def _copy_tracked_fields(instance: ProcessInstance, data: dict[str, Any]) -> None:
+    """The plan year and committee as typed, indexed columns (managers filter and count by them)."""
+    year = data.get("plan_year")
+    if isinstance(year, str) and year.strip().isdigit():
+        year = int(year)
+    if isinstance(year, int) and not isinstance(year, bool):
+        instance.plan_year = year
+    committee = data.get("committee")
+    if isinstance(committee, str) and committee.strip():
+        instance.committee = committee.strip()[:200]
+
+
+def _checkpoint(instance: ProcessInstance) -> InstanceCheckpoint:
+    point = InstanceCheckpoint(instance_id=instance.id, version_id=instance.version_id, state=instance.state,
+                               data=dict(instance.data or {}), status=instance.status, created_at=clock.now())
+    db.session.add(point)
+    db.session.flush()
+    return point
+
+
 def _project_inbox(instance: ProcessInstance, case: Case, data: dict[str, Any]) -> None:
     ready = {t.guid: t for t in case.ready_user_tasks()}
     open_rows = db.session.scalars(
@@ -115,9 +136,12 @@ def _project_inbox(instance: ProcessInstance, case: Case, data: dict[str, Any]) 
             row.completed_at = clock.now()
             audit.record("task_cancelled", instance=instance, task=row)
     known = {row.task_guid for row in open_rows}
+    point = None
     for guid, task in ready.items():
         if guid not in known:
+            point = point or _checkpoint(instance)
             row = _new_task_row(instance, task, data)
+            row.checkpoint_id = point.id
             db.session.add(row)
             db.session.flush()
             audit.record("task_created", instance=instance, task=row,
@@ -148,8 +172,7 @@ def _new_task_row(instance: ProcessInstance, task: ReadyTask, data: dict[str, An
         org = org_by_name(task.data.get(var) if task.data.get(var) is not None else data.get(var))
         row.org_id = org.id if org else None
         row.role = _role_in(org.id if org else None, [mapping.get("role"), *mapping.get("alt_roles", [])])
-    if task.due_working_days:
-        row.due_date = calendar.add_working_days(clock.today(), task.due_working_days).date
+    row.due_date = deadlines.due_date_for(instance, task, data, row.role)
     return row
 
 

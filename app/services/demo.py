@@ -94,7 +94,8 @@ def load_demo_data() -> bool:
     orgs["莲都区卫生健康局"].parent_id = orgs["丽水市卫生健康委员会"].id
     password = hash_password(PASSWORD)
     for username, display, role, org_name in USERS:
-        user = User(username=username, display_name=display, password_hash=password, org_id=orgs[org_name].id)
+        user = User(username=username, display_name=display, password_hash=password, org_id=orgs[org_name].id,
+                    email=f"{username}@demo.lishui.invalid")
         user.roles.append(UserRole(role=role, org_id=orgs[org_name].id))
         db.session.add(user)
         if username == "hospital_admin":  # the unit's staff office also runs its committee's sessions

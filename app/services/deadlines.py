@@ -1,0 +1,61 @@
+"""Due dates of human tasks, counted in official working days from the app clock.
+
+Where a task's deadline comes from, first match wins:
+1. the task's ``dueDate`` expression in the diagram (e.g. ``add_working_days(meeting_date, -5)``),
+   evaluated in the restricted script sandbox over the task's data;
+2. its ``dueWorkingDays`` property (working days from the day the task is created);
+3. the model's ``due_defaults`` in model.json, by the lane's role or ``"*"``;
+4. the app's ``TASK_DUE_WORKING_DAYS`` (default 10).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+
+from app import clock
+from app.engine import ReadyTask
+from app.models import ProcessInstance
+from app.services import calendar, registry
+
+
+def default_working_days(instance: ProcessInstance, role: str | None) -> int:
+    defaults = instance.version.meta.get("due_defaults") or {}
+    for key in (role, "*"):
+        if key and isinstance(defaults.get(key), int):
+            return int(defaults[key])
+    return int(current_app.config["TASK_DUE_WORKING_DAYS"])
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return clock.to_local(value).date() if value.tzinfo else value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None
+
+
+def due_date_for(instance: ProcessInstance, task: ReadyTask, data: dict[str, Any], role: str | None) -> date:
+    if task.due_expression:
+        try:
+            value = registry.runtime().evaluate(task.due_expression, {**data, **task.data})
+        except Exception:  # noqa: BLE001 - a failing expression falls back to the day count
+            value = None
+        due = _as_date(value)
+        if due is not None:
+            return due
+    days = task.due_working_days if task.due_working_days else default_working_days(instance, role)
+    return calendar.add_working_days(clock.today(), days).date
+
+
+def working_days_left(due: date, today: date | None = None) -> int:
+    """Working days from today to the due date: 0 on the due day, negative once overdue."""
+    today = today or clock.today()
+    return calendar.official_calendar().working_days_between(today, due)
