@@ -61,9 +61,13 @@ def register_blueprints(app: Flask) -> None:
         archive,
         auth,
         authority,
+        case_admin,
+        dashboard,
+        inbox,
         migrations,
         model_archive,
         models,
+        notifications,
         oversight,
         pages,
         plans,
@@ -72,10 +76,12 @@ def register_blueprints(app: Flask) -> None:
         scenarios,
         studio,
         timeline,
+        tracking,
     )
 
     for module in (auth, pages, archive, public, reports, authority, oversight, api,
-                   models, migrations, model_archive, studio, scenarios, plans, timeline):
+                   models, migrations, model_archive, studio, scenarios, plans, timeline,
+                   tracking, case_admin, dashboard, inbox, notifications):
         app.register_blueprint(module.bp)
 
 

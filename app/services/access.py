@@ -31,10 +31,22 @@ def _oversight_scope(user: User) -> ColumnElement[bool] | None:
     return None
 
 
+def _bureau_scope(user: User) -> ColumnElement[bool] | None:
+    """HR bureau staff follow their own area's cases: the city bureau every case, a district
+    or county bureau the cases of its county (besides those it takes part in)."""
+    counties = {r.org.county for r in user.roles if r.role == "hr_staff" and r.org is not None}
+    if not counties:
+        return None
+    if "市本级" in counties:
+        return true()
+    return ProcessInstance.county.in_(sorted(c for c in counties if c))
+
+
 def visible_instances_clause(user: User) -> ColumnElement[bool]:
     scope = _oversight_scope(user)
     if scope is not None:
         return scope
+    bureau = _bureau_scope(user)
     org_ids = {r.org_id for r in user.roles} | {user.org_id}
     employer_orgs = {r.org_id for r in user.roles if r.role in ("employer_hr", "self_managed_admin")}
     took_part = exists(
@@ -51,6 +63,7 @@ def visible_instances_clause(user: User) -> ColumnElement[bool]:
         )
     )
     return or_(
+        bureau if bureau is not None else false(),
         ProcessInstance.starter_id == user.id,
         ProcessInstance.employer_org_id.in_(employer_orgs) if employer_orgs else false(),
         took_part,

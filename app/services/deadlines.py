@@ -59,3 +59,19 @@ def working_days_left(due: date, today: date | None = None) -> int:
     """Working days from today to the due date: 0 on the due day, negative once overdue."""
     today = today or clock.today()
     return calendar.official_calendar().working_days_between(today, due)
+
+
+def due_state(due: date | None, today: date | None = None, soon: int | None = None) -> str | None:
+    """How a due date stands today: overdue, due (today), soon (within the reminder window), or None."""
+    if due is None:
+        return None
+    today = today or clock.today()
+    if due < today:
+        return "overdue"
+    if due == today:
+        return "due"
+    window = soon if soon is not None else int(current_app.config["REMIND_BEFORE_WORKING_DAYS"])
+    return "soon" if working_days_left(due, today) <= window else None
+
+
+DUE_STATE_LABELS = {"overdue": "已逾期", "due": "今日到期", "soon": "即将到期"}

@@ -151,6 +151,14 @@ EVENT_LABELS = {
     "objection_received": "收到异议",
     "instance_migrated": "迁移到新版本",
     "instance_migration_undone": "撤销版本迁移",
+    "instance_suspended": "挂起流程",
+    "instance_resumed": "恢复流程",
+    "instance_terminated": "终止流程",
+    "instance_reset": "退回到之前的任务",
+    "data_corrected": "更正数据",
+    "task_delegated": "转办",
+    "comment_added": "发表意见",
+    "reminder_sent": "发送办理提醒",
 }
 TASK_STATE_LABELS = {"open": "待办", "completed": "已办结", "cancelled": "已取消"}
 

@@ -48,7 +48,9 @@ _FONTS = tuple(f"{pkg}/dist/assets/{font}-font/{leaf}"
                             f"css/{font}.css", f"css/{font}-codes.css", f"css/{font}-embedded.css"))
 # The read-only viewer for comparisons of versions (templates/models/compare.html).
 VIEWER_VENDOR = ("bpmn-js/dist/bpmn-navigated-viewer.production.min.js",)
-VENDOR_FILES = frozenset(BPMN_VENDOR + DMN_VENDOR + VIEWER_VENDOR + _FONTS)
+# Charts of the managers' dashboard (templates/dashboard/).
+CHART_VENDOR = ("chart.js/dist/chart.umd.min.js",)
+VENDOR_FILES = frozenset(BPMN_VENDOR + DMN_VENDOR + VIEWER_VENDOR + CHART_VENDOR + _FONTS)
 VENDOR_MAX_AGE = 7 * 24 * 3600
 ROLE_LABELS = {"applicant": "申请人", "employer_hr": "用人单位", "competent_dept": "主管部门",
                "hr_staff": "人社部门", "committee_office": "评委会办公室", "committee_expert": "评审专家",
