@@ -9,6 +9,7 @@
   var FORM_SCHEMA = 'formJsonSchemaFilename';
   var FORM_UI = 'formUiSchemaFilename';
   var DUE = 'dueWorkingDays';
+  var DUE_DATE = 'dueDate';
   var PANEL = 'panel';
   var ID_PATTERN = /^[A-Za-z_][\w.-]*$/;
 
@@ -155,6 +156,9 @@
           if (v && !/^\d+$/.test(v)) { window.Studio.status('办理期限应为工作日天数（整数）', 'error'); return; }
           setProperty(element, DUE, v);
         }, { inputmode: 'numeric' })),
+        field('截止日期表达式（dueDate，优先于办理期限）', input(DUE_DATE, property(bo, DUE_DATE), function (v) {
+          setProperty(element, DUE_DATE, v.trim());
+        }), '例如 add_working_days(meeting_date, -5)；未设置时按办理期限或模型默认期限计算'),
         field('任务面板（panel）', select(PANEL, property(bo, PANEL),
           none.concat(config.panels.map(function (p) { return [p, p]; })), function (v) { setProperty(element, PANEL, v); }))];
     }

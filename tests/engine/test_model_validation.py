@@ -347,3 +347,15 @@ def test_element_ids_reserved_by_the_engine_are_refused(compile_files, bundled_f
     problems = problems_of(compile_files, bundled_files)
     assert [(p.file, p.element_id) for p in problems] == [(BPMN, reserved)]
     assert "保留名" in problems[0].message
+
+
+def test_bad_due_properties_are_reported_on_their_task(compile_files, bundled_files):
+    text = bundled_files[BPMN]
+    days = '<spiffworkflow:property name="dueWorkingDays" value="5" />'
+    assert days in text
+    bundled_files[BPMN] = text.replace(days, '<spiffworkflow:property name="dueWorkingDays" value="五天" />'
+                                             '<spiffworkflow:property name="dueDate" value="add_working_days(x, " />', 1)
+    problems = problems_of(compile_files, bundled_files)
+    messages = [p.message for p in problems if p.element_id == "Task_employer_assess"]
+    assert any("dueWorkingDays" in m and "五天" in m for m in messages), messages
+    assert any("截止日期表达式" in m for m in messages), messages
