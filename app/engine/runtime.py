@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import SpiffWorkflow
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _timer_module
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import EventSubprocess
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -233,7 +234,37 @@ class Case:
                         found.append((event.name, start.bpmn_id, current))
         return found
 
+    def live_elements(self) -> dict[str, list[str]]:
+        """BPMN ids where the case stands now: "active" (ready, waiting or running) and "error".
+
+        A boundary event armed on its activity is not a place of its own (the activity is), and
+        the library's bookkeeping tasks have no BPMN id.
+        """
+        active: set[str] = set()
+        failed: set[str] = set()
+        for task in self.workflow.get_tasks(state=_LIVE | TaskState.ERROR):
+            bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+            if not bpmn_id:
+                continue
+            if task.state == TaskState.ERROR:
+                failed.add(bpmn_id)
+            elif not (task.state == TaskState.WAITING and isinstance(task.task_spec, BoundaryEvent)):
+                active.add(bpmn_id)
+        return {"active": sorted(active - failed), "error": sorted(failed)}
+
     # -- acting --------------------------------------------------------------------------
+    def correct_data(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """An administrator's correction: set case fields on every live task, where later steps
+        read and carry the data on (finished tasks keep what they saw). Returns the old values."""
+        if self.workflow.is_completed():
+            raise LookupError("workflow completed")
+        current = self.data()
+        old = {key: copy.deepcopy(current.get(key)) for key in values}
+        for task in self.workflow.get_tasks(state=_LIVE | TaskState.ERROR):
+            # each task its own copy: the library shares nested values between tasks
+            task.data.update(copy.deepcopy(dict(values)))
+        return old
+
     def run(self) -> None:
         try:
             self.workflow.do_engine_steps(did_complete_task=self._record)
@@ -294,6 +325,47 @@ class Case:
 
 
 _FINISHED = (TaskState.COMPLETED, TaskState.CANCELLED)
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def renew_task_ids(dct: dict[str, Any], old_ids: set[str]) -> dict[str, str]:
+    """Give the named tasks of a saved state fresh ids, in place; returns {old: new}.
+
+    An administrator's reset restores a checkpoint whose ready tasks already have inbox rows
+    (kept as history, their ids unique); the restored tasks need ids of their own. Every
+    reference moves with the id: the parent's children, the children's parent, the root and
+    last task of the (sub)workflow, and ids kept in internal data (a multi-instance task lists
+    its merged children). Subprocess holders are never renamed (their id keys the subprocess).
+    """
+    subprocesses = dct.get("subprocesses") or {}
+    mapping = {old: str(uuid4()) for old in sorted(old_ids) if old not in subprocesses}
+    for flow in (dct, *subprocesses.values()):
+        tasks: dict[str, dict[str, Any]] = flow.get("tasks") or {}
+        if not any(old in tasks for old in mapping):
+            continue
+        renamed: dict[str, dict[str, Any]] = {}
+        for tid, task in tasks.items():
+            task["id"] = mapping.get(tid, tid)
+            if task.get("parent") is not None:
+                task["parent"] = mapping.get(task["parent"], task["parent"])
+            task["children"] = [mapping.get(c, c) for c in task.get("children") or []]
+            task["internal_data"] = _renamed(task.get("internal_data"), mapping)
+            renamed[task["id"]] = task
+        flow["tasks"] = renamed
+        for key in ("root", "last_task"):
+            if flow.get(key) in mapping:
+                flow[key] = mapping[flow[key]]
+    return mapping
+
+
+def _renamed(value: Any, mapping: Mapping[str, str]) -> Any:
+    if isinstance(value, str):
+        return mapping.get(value, value)
+    if isinstance(value, list):
+        return [_renamed(v, mapping) for v in value]
+    if isinstance(value, dict):
+        return {k: _renamed(v, mapping) for k, v in value.items()}
+    return value
 
 
 def prune_history(dct: dict[str, Any]) -> dict[str, Any]:
@@ -431,6 +503,13 @@ class Runtime:
         workflow = self._serializer.from_dict(dct)
         workflow.script_engine = self.script_engine()
         return Case(model, workflow)
+
+    def restore_renewed(self, model: CompiledModel, state: Mapping[str, Any]) -> tuple[Case, dict[str, str]]:
+        """Restore a saved state with fresh ids for its ready user tasks (see renew_task_ids)."""
+        ready = {task.guid for task in self.restore(model, state).ready_user_tasks()}
+        dct = copy.deepcopy(dict(state))
+        mapping = renew_task_ids(dct, ready)
+        return self.restore(model, dct), mapping
 
     def dump(self, case: Case) -> dict[str, Any]:
         self._converter._encoder_mode = False

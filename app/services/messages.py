@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app import clock
 from app.engine import EngineError
 from app.extensions import db
-from app.models import MessageSubscription, ProcessInstance, User
+from app.models import MessageSubscription, OutboxMessage, ProcessInstance, User
 from app.services import audit, cases
 from app.services.access import can_view
 from app.services.errors import FormInvalid, NotFound
@@ -29,8 +30,12 @@ def matching(name: str, correlation: dict[str, Any]) -> list[int]:
 
 def deliver_to(instance_id: int, name: str, payload: Any, actor: User | None,
                correlation: dict[str, Any] | None = None) -> ProcessInstance:
-    """Lock, load, deliver, save one instance; the caller commits."""
+    """Lock, load, deliver, save one instance; the caller commits. A suspended instance gets
+    nothing now: the message is held for it and delivered when an administrator resumes it."""
     instance = cases.lock(instance_id)
+    if instance.status == "suspended":
+        _hold(instance, name, payload, actor, correlation)
+        return instance
     case = cases.load(instance, actor)
     error = None
     try:
@@ -41,6 +46,41 @@ def deliver_to(instance_id: int, name: str, payload: Any, actor: User | None,
                  details={"name": name, "correlation": correlation or {}})
     cases.save(instance, case, actor, error)
     return instance
+
+
+def _hold(instance: ProcessInstance, name: str, payload: Any, actor: User | None,
+          correlation: dict[str, Any] | None) -> None:
+    """An outbox row addressed to this instance alone, in status "held" (dispatch skips it)."""
+    target = {**(correlation or {}), "instance_id": instance.id}
+    db.session.add(OutboxMessage(created_at=clock.now(), source_instance_id=None, name=name, correlation=target,
+                                 payload=payload, status="held", attempts=0, delivered_to=[]))
+    audit.record("message_held", actor=actor, instance=instance,
+                 details={"name": name, "correlation": correlation or {},
+                          "note": "流程已挂起，消息暂存，恢复后投递"})
+
+
+def _held_for(instance: ProcessInstance) -> list[OutboxMessage]:
+    # Held rows are few (suspended cases only); the instance id sits inside the JSON correlation.
+    rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == "held")
+                              .order_by(OutboxMessage.id)).all()
+    return [row for row in rows if (row.correlation or {}).get("instance_id") == instance.id]
+
+
+def release_held(instance: ProcessInstance) -> list[int]:
+    """Back to pending: delivered by the outbox after the caller commits. Returns the row ids."""
+    rows = _held_for(instance)
+    for row in rows:
+        row.status = "pending"
+    return [row.id for row in rows]
+
+
+def drop_held(instance: ProcessInstance, note: str) -> list[int]:
+    rows = _held_for(instance)
+    for row in rows:
+        row.status = "dropped"
+        row.error = note
+        row.processed_at = clock.now()
+    return [row.id for row in rows]
 
 
 def deliver(actor: User, name: str, correlation: dict[str, Any], payload: Any) -> list[int]:
