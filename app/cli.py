@@ -14,7 +14,7 @@ from app.extensions import db
 
 def _timer_loop(app: Flask, interval: int) -> None:
     from app.services import clock as clock_service
-    from app.services import jobs, timers
+    from app.services import jobs, reminders, timers
 
     while True:
         time.sleep(interval)
@@ -27,6 +27,9 @@ def _timer_loop(app: Flask, interval: int) -> None:
                 processed = jobs.run_pending()  # bulk jobs progress even when nobody watches
                 if processed:
                     app.logger.info("后台作业处理 %s 项", processed)
+                reminded = reminders.run()  # after timers: a fired timer may have opened or closed tasks
+                if reminded["reminders"] or reminded["emails_sent"]:
+                    app.logger.info("到期提醒 %s 条，邮件 %s 封", reminded["reminders"], reminded["emails_sent"])
             except Exception:  # noqa: BLE001 - the loop must survive one bad sweep
                 app.logger.exception("timer sweep failed")
                 db.session.rollback()
@@ -59,6 +62,16 @@ def register(app: Flask) -> None:
 
         clock_service.sync()
         click.echo(f"fired: {timers.run_due_timers()}")
+
+    @app.cli.command("send-reminders")
+    def send_reminders() -> None:
+        """Send the deadline reminders due at the app clock now, then the pending e-mails."""
+        from app.services import clock as clock_service
+        from app.services import reminders
+
+        clock_service.sync()
+        result = reminders.run()
+        click.echo(f"reminders: {result['reminders']}, emails_sent: {result['emails_sent']}")
 
     @app.cli.command("run-server")
     def run_server() -> None:

@@ -75,3 +75,41 @@ def due_state(due: date | None, today: date | None = None, soon: int | None = No
 
 
 DUE_STATE_LABELS = {"overdue": "已逾期", "due": "今日到期", "soon": "即将到期"}
+
+
+# Reminder stages, in the order they are reached (reminders.py sends each at most once, and only
+# the latest when several are reached at once).
+REMINDER_STAGES = ("before", "due", "overdue")
+REMINDER_STAGE_LABELS = {"before": "到期前提醒", "due": "到期当日提醒", "overdue": "逾期提醒"}
+
+
+def _window(window: int | None) -> int:
+    return window if window is not None else int(current_app.config["REMIND_BEFORE_WORKING_DAYS"])
+
+
+def reminder_stage(due: date, today: date | None = None, window: int | None = None) -> str | None:
+    """The reminder a task due on ``due`` calls for today: overdue, due, before, or None.
+
+    "before" when 0 < working days left <= the window; days off are not counted, so a task due
+    on the Monday is 1 working day away on the Friday before.
+    """
+    today = today or clock.today()
+    if today > due:
+        return "overdue"
+    if today == due:
+        return "due"
+    left = working_days_left(due, today)
+    return "before" if 0 < left <= _window(window) else None
+
+
+def reminder_horizon(today: date, window: int | None = None) -> date:
+    """The latest due date that may need a reminder today: the day before the working day just
+    beyond the window (a due date on the days off after the window is still within it)."""
+    beyond = calendar.add_working_days(today, _window(window) + 1).date
+    return date.fromordinal(beyond.toordinal() - 1)
+
+
+def late_due_date(instance: ProcessInstance, role: str | None, created_at: datetime) -> date:
+    """A due date for a task created without one: its creation day plus the default working days."""
+    start = clock.to_local(created_at).date()
+    return calendar.add_working_days(start, default_working_days(instance, role)).date

@@ -54,6 +54,7 @@ def test_p07_routed_to_the_unit_plan_filing_evaluation_and_a_late_summary(flow):
     assert (data["plan_dept"], data["plan_hr"], data["plan_due"], data["summary_due"]) == (
         "莲都区卫生健康局", LIANDU_HR, "2022-11-30", "2023-02-28")
     assert data["summary_recipients"] == ["莲都区卫生健康局", LIANDU_HR, "丽水市卫生健康委员会", CITY_HR, PROVINCE_HR]
+    assert flow.task("hospital_admin", cycle, "报送评聘规划和当年评聘方案")["due_date"] == "2022-11-30"  # dueDate plan_due
     flow.at("2022-11-23T00:00:00+08:00")
     assert flow.timers() == 1  # 5 working days before 30 November
     assert db.session.query(Notification).filter_by(kind="reminder").count() == 1
