@@ -5,6 +5,7 @@
    again; the employer's completion time and the stored state size at each round.
 3. The title review: a session of 100 applicants (bench/title_review.py).
 4. Annual plans: import and publish, a new year copied and compared, bulk migration (bench/plans.py).
+5. The managers' dashboard over 10,000 cases: the page, an export, a heat map (bench/dashboard.py).
 
 The database is a fresh SQLite file, or BENCH_DATABASE_URL (e.g. PostgreSQL; it is upgraded
 and filled with demo data, so point it at a scratch database).
@@ -131,6 +132,10 @@ def main() -> None:
         from bench import plans
 
         plans.run(app, int(os.environ.get("BENCH_MIGRATION_SIZE", "50")))
+
+        from bench import dashboard
+
+        dashboard.run(app, int(os.environ.get("BENCH_DASHBOARD_SIZE", "10000")))
 
 
 if __name__ == "__main__":
