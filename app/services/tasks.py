@@ -5,15 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.engine import EngineError
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, User, UserRole
-from app.services import audit, cases, documents, forms, panels
-from app.services.access import actionable_tasks_clause, can_act, can_view
-from app.services.errors import Conflict, DomainError, NotAllowed, NotFound, TaskAlreadyCompleted
+from app.services import audit, cases, documents, forms, notifications, panels
+from app.services.access import actionable_tasks_clause, can_act, can_view, holds
+from app.services.errors import (
+    Conflict,
+    FormInvalid,
+    NotAllowed,
+    NotFound,
+    RuleViolation,
+    TaskAlreadyCompleted,
+)
 
 
 def open_tasks_for(
@@ -73,6 +79,7 @@ def release(actor: User, task_id: int) -> HumanTask:
     if task.claimed_by_id != actor.id:
         raise Conflict("只能释放自己认领的任务")
     task.claimed_by_id = None
+    task.delegated_by_id = None  # a released task is back with the group, no longer handed to anyone
     audit.record("task_released", actor=actor, instance=task.instance, task=task, details={"name": task.name})
     db.session.commit()
     return task
@@ -92,8 +99,7 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
     task = _actionable(actor, task_id)
     if task.claimed_by_id not in (None, actor.id):
         raise Conflict(f"任务已被{_who(task.claimed_by)}认领，不能由您办理")
-    try:
-        instance = cases.lock(task.instance_id)
+    with cases.changing(task.instance_id) as instance:
         db.session.refresh(task)
         if task.state != "open":
             raise TaskAlreadyCompleted(f"任务“{task.name}”已由{_who(task.completed_by)}办理完毕")
@@ -125,13 +131,6 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
                      details={"name": task.name, "data": clean})
         cases.save(instance, case, actor, error)
         documents.attach(instance, [i for name in forms.document_fields(defn) for i in clean.get(name) or []])
-        cases.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict("流程已被他人同时修改，请刷新后重试") from exc
-    except DomainError:
-        db.session.rollback()
-        raise
     return instance
 
 
@@ -144,3 +143,43 @@ def candidates(task: HumanTask) -> list[str]:
         .order_by(User.username)
     )
     return list(rows)
+
+
+def colleagues(actor: User, task: HumanTask) -> list[User]:
+    """Whom the actor may hand this task to (转办): active holders of its role in its organisation."""
+    if task.assignee_id is not None:
+        return []
+    return list(db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == task.role, UserRole.org_id == task.org_id, User.active.is_(True),
+               User.id != actor.id)
+        .order_by(User.username).distinct()
+    ))
+
+
+def delegate(actor: User, task_id: int, to_username: str) -> HumanTask:
+    """Hand a group task to a colleague holding its role in its organisation: it becomes theirs."""
+    task = _actionable(actor, task_id)
+    if task.assignee_id is not None:
+        raise RuleViolation("个人任务（指派给本人的任务）不能转办")
+    if task.claimed_by_id not in (None, actor.id):
+        raise Conflict(f"任务已被{_who(task.claimed_by)}认领，只有认领人可以转办")
+    username = to_username.strip() if isinstance(to_username, str) else ""
+    colleague = db.session.scalar(select(User).where(User.username == username)) if username else None
+    if colleague is None:
+        raise FormInvalid("请选择要转办的同事", {"to": ["找不到该用户"]})
+    if colleague.id == actor.id:
+        raise FormInvalid("不能转办给自己", {"to": ["不能转办给自己"]})
+    if not colleague.active or not holds(colleague, task.role, task.org_id):
+        raise FormInvalid("只能转办给本机构中负责该任务的同事",
+                          {"to": [f"{colleague.display_name}不负责{task.org.name if task.org else '该机构'}的此项任务"]})
+    previous = task.claimed_by
+    task.claimed_by_id = colleague.id
+    task.delegated_by_id = actor.id
+    audit.record("task_delegated", actor=actor, instance=task.instance, task=task,
+                 details={"name": task.name, "from": actor.username, "to": colleague.username,
+                          "claimed_by": previous.username if previous else None})
+    notifications.notify("delegated", f"{actor.display_name}将任务“{task.name}”（{task.instance.title}）转办给您",
+                         user_id=colleague.id, instance=task.instance, task=task)
+    db.session.commit()
+    return task
