@@ -6,11 +6,14 @@ State, inbox rows, subscriptions and audit events change together in one transac
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select, text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
 from app.engine import Case, EngineError, ReadyTask
@@ -19,7 +22,7 @@ from app.extensions import db
 from app.models import HumanTask, InstanceCheckpoint, MessageSubscription, ProcessInstance, User, UserRole
 from app.services import audit, deadlines, outbox, registry
 from app.services.access import org_by_name
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict, DomainError, NotFound
 
 
 def lock(instance_id: int) -> ProcessInstance:
@@ -42,6 +45,22 @@ def lock(instance_id: int) -> ProcessInstance:
     if instance is None:
         raise NotFound("流程实例不存在")
     return instance
+
+
+@contextmanager
+def changing(instance_id: int) -> Iterator[ProcessInstance]:
+    """One use case's change of an instance: locked, then committed (and its messages delivered)
+    when the body returns; rolled back on a domain error; a concurrent save is a Conflict."""
+    try:
+        instance = lock(instance_id)
+        yield instance
+        commit()
+    except StaleDataError as exc:
+        db.session.rollback()
+        raise Conflict("流程已被他人同时修改，请刷新后重试") from exc
+    except DomainError:
+        db.session.rollback()
+        raise
 
 
 def handler_for(instance: ProcessInstance, actor: User | None):

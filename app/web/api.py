@@ -11,11 +11,12 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from app import clock
 from app.extensions import csrf
-from app.models import HumanTask, ProcessInstance, ProcessVersion, User
-from app.services import auth, ce, documents, instances, messages, registry, rules, tasks, timers
+from app.models import CaseComment, HumanTask, ProcessInstance, ProcessVersion, User
+from app.services import auth, ce, documents, instances, messages, registry, reminders, rules, tasks, timers
 from app.services import calendar as calendar_service
 from app.services import clock as clock_service
 from app.services.access import can_start
+from app.services.comments import add_comment, comments_for
 from app.services.errors import DomainError, FormInvalid, NotAuthenticated, NotFound
 from app.web.openapi import spec
 
@@ -182,9 +183,15 @@ def start(user: User):
 @bp.get("/process-instances")
 @api_user
 def list_instances(user: User):
-    page = instances.list_instances(
-        user, request.args.get("process_model") or None, request.args.get("status") or None, int_arg("page", 1)
-    )
+    from app.services import case_search
+
+    process_model, status = request.args.get("process_model") or None, request.args.get("status") or None
+    # The instance list's filters (plan_year, committee, ..., f.<field>) are optional extras.
+    extra = {k: v for k, v in request.args.to_dict(flat=False).items() if case_search.is_api_filter(k)}
+    if extra:
+        page = case_search.api_page(user, process_model, status, extra, int_arg("page", 1))
+    else:
+        page = instances.list_instances(user, process_model, status, int_arg("page", 1))
     return jsonify({"items": [instance_json(i) for i in page.items], "total": page.total, "page": page.page,
                     "per_page": page.per_page})
 
@@ -203,6 +210,19 @@ def instance_events(user: User, instance_id: int):
          "task": e.bpmn_id, "details": e.details}
         for e in instances.events(user, instance_id)
     ])
+
+
+@bp.post("/process-instances/<int:instance_id>/suspend", defaults={"action": "suspend"})
+@bp.post("/process-instances/<int:instance_id>/resume", defaults={"action": "resume"})
+@bp.post("/process-instances/<int:instance_id>/terminate", defaults={"action": "terminate"})
+@bp.post("/process-instances/<int:instance_id>/reset", defaults={"action": "reset"})
+@bp.post("/process-instances/<int:instance_id>/correct", defaults={"action": "correct"})
+@api_user
+def admin_action(user: User, instance_id: int, action: str):
+    """Administrators: {"reason"} and, for reset, {"task_id"}; for correct, {"data": {...}}."""
+    from app.services import case_admin
+
+    return jsonify(instance_json(case_admin.run(user, instance_id, action, body())))
 
 
 @bp.get("/tasks")
@@ -238,6 +258,34 @@ def complete(user: User, task_id: int):
     instance = tasks.complete_task(user, task_id, data)
     out = instance_json(instance)
     return jsonify({**out, "instance": out})
+
+
+@bp.post("/tasks/<int:task_id>/delegate")
+@api_user
+def delegate(user: User, task_id: int):
+    to = body().get("to")
+    if not isinstance(to, str):
+        raise FormInvalid("请指定要转办的同事", {"to": ["应为用户名"]})
+    return jsonify(task_json(tasks.delegate(user, task_id, to), user))
+
+
+def comment_json(comment: CaseComment) -> dict[str, Any]:
+    return {"id": comment.id, "instance_id": comment.instance_id, "body": comment.body,
+            "author": {"username": comment.author.username, "display_name": comment.author.display_name,
+                       "organisation": comment.author.org.name if comment.author.org else None},
+            "created_at": iso(comment.created_at)}
+
+
+@bp.get("/process-instances/<int:instance_id>/comments")
+@api_user
+def instance_comments(user: User, instance_id: int):
+    return jsonify([comment_json(c) for c in comments_for(user, instance_id)])
+
+
+@bp.post("/process-instances/<int:instance_id>/comments")
+@api_user
+def add_instance_comment(user: User, instance_id: int):
+    return jsonify(comment_json(add_comment(user, instance_id, body().get("body")))), 201
 
 
 @bp.post("/messages")
@@ -317,6 +365,12 @@ def set_clock(user: User):
 @api_user
 def run_timers(user: User):
     return jsonify({"fired": timers.run_as(user)})
+
+
+@bp.post("/reminders/run")
+@api_user
+def run_reminders(user: User):
+    return jsonify(reminders.run_as(user))
 
 
 @bp.put("/ce-records")

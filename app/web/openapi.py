@@ -31,6 +31,26 @@ def _q(name: str, kind: str = "string", where: str = "query", required: bool = F
 STD = {401: "未登录或令牌无效", 403: "没有权限", 404: "不存在"}
 
 
+def _list_filters() -> list[dict]:
+    """The instance list's optional filters on GET /process-instances (app/services/case_filters.py)."""
+    dates = ("created_from", "created_to", "completed_from", "completed_to")
+    out = [_q("plan_year", "integer"), *(_q(n) for n in ("committee", "series", "county", "employer",
+                                                         "applicant", "step")), _q("overdue", "integer")]
+    return out + [{**_q(n), "schema": {"type": "string", "format": "date"}} for n in dates]
+
+
+def _admin_actions() -> dict[str, Any]:
+    """Administrators' actions on an instance; each needs a reason (recorded in the audit trail)."""
+    reason = {"type": "string", "minLength": 1, "maxLength": 500, "description": "操作原因（必填）"}
+    extra = {"reset": ("退回到之前的任务", {"task_id": {"type": "integer", "description": "已办结或已取消的任务编号"}}),
+             "correct": ("更正流程数据", {"data": {"type": "object", "description": "字段名 → 新值"}}),
+             "suspend": ("挂起流程", {}), "resume": ("恢复流程", {}), "terminate": ("终止流程（不可撤销）", {})}
+    return {f"/api/v1/process-instances/{{id}}/{action}": {"post": _op(
+        f"{summary}（仅系统管理员）", {200: "实例", **STD, 409: "状态不允许或并发冲突", 422: "原因或数据有误"},
+        {"type": "object", "required": ["reason", *props], "properties": {"reason": reason, **props}},
+        params=[_q("id", "integer", "path")])} for action, (summary, props) in extra.items()}
+
+
 def spec() -> dict[str, Any]:
     obj = {"type": "object"}
     paths = {
@@ -48,11 +68,13 @@ def spec() -> dict[str, Any]:
             "post": _op("发起流程", {201: "实例", **STD, 422: "表单校验失败"},
                         {"type": "object", "required": ["process_model"],
                          "properties": {"process_model": {"type": "string"}, "data": obj}}),
-            "get": _op("我可见的流程实例", {200: "分页列表", 401: STD[401], 422: "参数有误"},
-                       params=[_q("process_model"), _q("status"), _q("page", "integer")]),
+            "get": _op("我可见的流程实例（另可按结果字段筛选：f.<字段名>=<值>，如 f.outcome=published）",
+                       {200: "分页列表", 401: STD[401], 422: "参数有误"},
+                       params=[_q("process_model"), _q("status"), _q("page", "integer"), *_list_filters()]),
         },
         "/api/v1/process-instances/{id}": {"get": _op("流程实例", {200: "实例", **STD}, params=[_q("id", "integer", "path")])},
         "/api/v1/process-instances/{id}/events": {"get": _op("审计记录", {200: "事件列表", **STD}, params=[_q("id", "integer", "path")])},
+        **_admin_actions(),
         "/api/v1/tasks": {"get": _op("我可办理的待办任务", {200: "任务列表", 401: STD[401]},
                                      params=[_q("instance_id", "integer"), _q("process_model")])},
         "/api/v1/tasks/{id}": {"get": _op("任务及其表单", {200: "任务", **STD}, params=[_q("id", "integer", "path")])},
@@ -66,6 +88,16 @@ def spec() -> dict[str, Any]:
                 "additionalProperties": {"type": "object", "properties": {
                     "yes": {"type": "integer", "minimum": 0}, "score": {"type": "number"}}}}}}}},
             params=[_q("id", "integer", "path")])},
+        "/api/v1/tasks/{id}/delegate": {"post": _op(
+            "转办任务给本机构负责该任务的同事", {200: "任务", **STD, 409: "已被他人认领或已办结", 422: "不能转办给该用户或个人任务"},
+            {"type": "object", "required": ["to"], "properties": {"to": {"type": "string", "description": "同事的用户名"}}},
+            params=[_q("id", "integer", "path")])},
+        "/api/v1/process-instances/{id}/comments": {
+            "get": _op("案件留言（按时间先后）", {200: "留言列表", **STD}, params=[_q("id", "integer", "path")]),
+            "post": _op("发表留言", {201: "留言", **STD, 422: "内容为空或超过 2000 字"},
+                        {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 2000}}},
+                        params=[_q("id", "integer", "path")]),
+        },
         "/api/v1/messages": {"post": _op("投递 BPMN 消息", {202: "已投递", **STD, 422: "参数有误"},
                                          {"type": "object", "required": ["name"],
                                           "properties": {"name": {"type": "string"}, "correlation": obj, "payload": {}}})},
@@ -83,6 +115,8 @@ def spec() -> dict[str, Any]:
         "/api/v1/plans/{year}": {"get": _op("某年度的市计划及派生的县（市、区）计划", {200: "计划", 401: STD[401], 404: STD[404]},
                                             params=[_q("year", "integer", where="path", required=True)])},
         "/api/v1/timers/run": {"post": _op("触发到期定时器（管理员）", {200: "触发数", 401: STD[401], 403: STD[403]})},
+        "/api/v1/reminders/run": {"post": _op("发送到期提醒并发送待发邮件（管理员）",
+                                              {200: "提醒数与发送的邮件数", 401: STD[401], 403: STD[403]})},
         "/api/v1/ce-records": {"put": _op("登记继续教育学时", {200: "条数", 401: STD[401], 403: STD[403], 422: "数据有误"},
                                           {"type": "array", "items": {"type": "object", "properties": {
                                               "username": {"type": "string"}, "year": {"type": "integer"},

@@ -11,10 +11,11 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app import clock
-from app.services import case_views, documents, forms, instances, notifications, panels, registry, tasks
+from app.services import case_views, documents, forms, instances, panels, registry, tasks
 from app.services.access import can_act
 from app.services.errors import FormInvalid, RuleViolation
 from app.web import uploads
+from app.web.case_admin import instance_extras
 from app.web.form_errors import attach_errors
 
 bp = Blueprint("pages", __name__)
@@ -159,6 +160,7 @@ EVENT_LABELS = {
     "task_delegated": "转办",
     "comment_added": "发表意见",
     "reminder_sent": "发送办理提醒",
+    "message_held": "消息暂存（流程挂起）",
 }
 TASK_STATE_LABELS = {"open": "待办", "completed": "已办结", "cancelled": "已取消"}
 
@@ -239,10 +241,10 @@ def index():
 @bp.get("/inbox")
 @login_required
 def inbox():
-    mine = tasks.open_tasks_for(current_user, scope="mine")
-    group = tasks.open_tasks_for(current_user, scope="group")
-    return render_template("pages/inbox.html", mine=mine, group=group,
-                           notices=notifications.for_user(current_user))
+    from app.web.inbox import inbox_page
+
+    context, status = inbox_page(request.args)
+    return render_template("pages/inbox.html", **context), status
 
 
 def _back(task_id: int):
@@ -353,7 +355,9 @@ def my_instances():
 @login_required
 def instance(instance_id: int):
     inst = instances.get_instance(current_user, instance_id)
-    return render_template("pages/instance.html", open_tasks=instances.open_tasks(inst), **_case_context(inst))
+    open_tasks = instances.open_tasks(inst)
+    return render_template("pages/instance.html", open_tasks=open_tasks,
+                           **instance_extras(current_user, inst, open_tasks), **_case_context(inst))
 
 
 @bp.get("/documents/<doc_id>")

@@ -8,7 +8,7 @@ from datetime import date
 
 from page_client import Browser, csrf_from
 from sqlalchemy import delete, func, select
-from title_flow import LIANDU_HR, P01, P01_HOURS, hours
+from title_flow import LIANDU_HR
 
 from app.extensions import db
 from app.models import Document, Event, MessageSubscription, Objection, PublicNotice
@@ -21,12 +21,7 @@ INVESTIGATE = "调查核实并处理"
 
 def to_pre_notice(flow) -> tuple[int, int, int]:
     """P01 up to the 评前公示 published on 2022-08-29 (open until 2022-09-02): (case, session, notice)."""
-    hours("teacher1", P01_HOURS)
-    flow.at("2022-07-11")
-    cid = flow.apply("teacher1", **P01)["id"]
-    flow.through_unit(cid, "school_hr", "liandu_edu", "2022-07-12")
-    flow.at("2022-08-15")
-    flow.do("edu_office", cid, "受理及资格审查", {"decision": "approve"})
+    cid = flow.p01_accepted()
     flow.at("2022-08-22")
     sid = flow.start_session("edu_office", "2022-09-20")["id"]
     flow.at("2022-08-29")

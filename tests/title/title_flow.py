@@ -36,6 +36,9 @@ PASSWORD = "demo-pass-2026"
 P01 = {"committee": LIANDU_TEACHERS, "target_title": "一级教师", "specialty": "中小学教师", "current_title": "二级教师",
        "title_year": 2017, "education": "本科", "application_mode": "正常申报", "years_in_m26": 8,
        "id_number": "33250119900101123X", "phone": "0578-2123456"}
+# A 本科 graduate in related work since July 2021, asking for 助理级.
+GRADUATE = {"education": "本科", "graduation_date": "2021-06-30", "work_start_date": "2021-07-01",
+            "months_pre_degree": 0, "specialty": "农学", "requested_level": "助理级"}
 P01_HOURS = {2019: (66, 30, 18), 2020: (60, 30, 12), 2021: (72, 30, 14), 2022: (72, 18, 12)}
 
 
@@ -131,6 +134,38 @@ class Flow:
                                            json={"process_model": "title_application", "data": data})
         assert response.status_code == 201, response.get_json()
         return response.get_json()
+
+    def graduate(self, username: str, **data: Any) -> int:
+        """A graduate initial determination started by `username` (GRADUATE, changed by `data`)."""
+        response = self.api(username).post("/api/v1/process-instances", json={
+            "process_model": "graduate_initial_determination", "data": {**GRADUATE, **data}})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()["id"]
+
+    def p01_accepted(self) -> int:
+        """P01 (test_p01_district_happy_path) until the office's eligibility check has passed."""
+        hours("teacher1", P01_HOURS)
+        self.at("2022-07-11")
+        cid = self.apply("teacher1", **P01)["id"]
+        self.through_unit(cid, "school_hr", "liandu_edu", "2022-07-12")
+        self.at("2022-08-15")
+        self.do("edu_office", cid, "受理及资格审查", {"decision": "approve"})
+        return cid
+
+    def refused_in_longquan(self) -> dict:
+        """engineer1 (龙泉市) applies to the industry committee and is refused at routing (P06 in 2022)."""
+        hours("engineer1", {y: (64, 26, 13) for y in range(2019, 2023)})
+        refused = self.apply("engineer1", committee=INDUSTRY, target_title="工程师", specialty="汽车零部件工程",
+                             current_title="助理工程师", title_year=2016, education="大专", application_mode="正常申报",
+                             years_in_m26=9, id_number="332502198601011234", phone="13905780006")
+        assert refused["data"]["outcome"] == "rejected_routing"
+        return refused
+
+    def city_application(self) -> dict:
+        """p03 (市本级) applies to the transport committee: in progress at the unit."""
+        return self.apply("p03", committee=TRANSPORT, target_title="工程师", specialty="交通工程",
+                          current_title="助理工程师", title_year=2015, education="本科", application_mode="正常申报",
+                          years_in_m26=10, id_number="332501197806061234", phone="13905780003")
 
     def instance(self, instance_id: int, username: str = "admin") -> dict:
         response = self.api(username).get(f"/api/v1/process-instances/{instance_id}")
