@@ -6,6 +6,7 @@ import io
 import unicodedata
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -18,6 +19,12 @@ _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _MAX_WIDTH = 60
+
+
+def sheet_text(value: object) -> str:
+    """Text as a cell can hold it: the control characters Excel refuses (a name typed with a
+    stray \x0b, a query string with %00) are dropped instead of failing the whole export."""
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
 def _display_width(value: str | int) -> int:

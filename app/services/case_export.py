@@ -23,6 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from app import clock
+from app.paperwork.excel import sheet_text
 from app.services import case_search
 from app.services.case_fields import BOOLEAN, DATE, DATETIME, INTEGER, LIST, NUMBER, Column
 from app.services.case_search import CaseQuery, CaseRow
@@ -57,7 +58,7 @@ def _cell(sheet: WriteOnlyWorksheet, column: Column, value: Any, display: Displa
     elif isinstance(value, (bool, int, float)):
         cell = WriteOnlyCell(sheet, value)
     else:
-        cell = WriteOnlyCell(sheet, display(column, value))
+        cell = WriteOnlyCell(sheet, sheet_text(display(column, value)))
         cell.data_type = "s"  # a name or an opinion starting with "=" is text, not a formula
     return cell
 
@@ -85,7 +86,7 @@ def write(query: CaseQuery, title: str, display: Display, out: IO[bytes],
     sheet = book.create_sheet(SHEET_TITLE)
     _size(sheet, query.columns)
     sheet.freeze_panes = f"A{FIRST_ROW}"
-    heading = WriteOnlyCell(sheet, title)
+    heading = WriteOnlyCell(sheet, sheet_text(title))
     heading.font, heading.data_type = Font(bold=True, size=12), "s"
     sheet.append([heading])
     sheet.append(_header(sheet, query.columns))

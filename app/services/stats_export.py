@@ -7,6 +7,7 @@ import io
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
+from app.paperwork.excel import sheet_text
 from app.services.stats import Filters, Table
 
 SHEET_TITLE_MAX = 31  # Excel's limit
@@ -31,9 +32,9 @@ def workbook(table: Table, filters: Filters) -> bytes:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="E6E6E6")
     for row in table.rows:
-        values = [c.value if c.value is not None else (c.text if c.text and c.text != "—" else None)
+        values = [c.value if c.value is not None else (sheet_text(c.text) if c.text and c.text != "—" else None)
                   for c in row.cells]
-        sheet.append([row.label, *values])
+        sheet.append([sheet_text(row.label), *values])
         line = sheet.max_row
         sheet.cell(row=line, column=1).data_type = "s"  # a label is never a formula
         for index, column in enumerate(table.columns, start=2):
@@ -41,9 +42,9 @@ def workbook(table: Table, filters: Filters) -> bytes:
             if isinstance(cell.value, (int, float)):
                 cell.number_format = column.number_format
     sheet.append([])
-    sheet.append([f"{table.title}（{_filters_line(filters)}）"])
+    sheet.append([sheet_text(f"{table.title}（{_filters_line(filters)}）")])
     if table.note:
-        sheet.append([table.note])
+        sheet.append([sheet_text(table.note)])
     sheet.freeze_panes = "B2"
     sheet.column_dimensions["A"].width = 48
     out = io.BytesIO()

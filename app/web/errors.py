@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -36,7 +38,34 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return render_template("error.html", status=status, message=message, fields=fields or {}), status
 
 
+NUL_MESSAGE = "请求中含有不可用的控制字符（\\0），请检查后重新提交"
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _refuse_nul():
+    """PostgreSQL cannot store a NUL character in text: a query string, form or JSON body holding
+    one is refused with a message here, before any query is built from it (never a 500)."""
+    pairs = [*request.args.items(multi=True)]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        pairs += [*request.form.items(multi=True)]
+    if any(_has_nul(k) or _has_nul(v) for k, v in pairs) or (
+            request.is_json and _has_nul(request.get_json(silent=True))):
+        return error_response(400, "bad_request", NUL_MESSAGE)
+    return None
+
+
 def register(app: Flask) -> None:
+    app.before_request(_refuse_nul)
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         db.session.rollback()
