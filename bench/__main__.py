@@ -6,6 +6,7 @@
 3. The title review: a session of 100 applicants (bench/title_review.py).
 4. Annual plans: import and publish, a new year copied and compared, bulk migration (bench/plans.py).
 5. The managers' dashboard over 10,000 cases: the page, an export, a heat map (bench/dashboard.py).
+6. On the same cases: instance list pages, a filtered export, the reminder sweep (bench/tracking.py).
 
 The database is a fresh SQLite file, or BENCH_DATABASE_URL (e.g. PostgreSQL; it is upgraded
 and filled with demo data, so point it at a scratch database).
@@ -136,6 +137,10 @@ def main() -> None:
         from bench import dashboard
 
         dashboard.run(app, int(os.environ.get("BENCH_DASHBOARD_SIZE", "10000")))
+
+        from bench import tracking
+
+        tracking.run(app)
 
 
 if __name__ == "__main__":
