@@ -7,7 +7,7 @@ import copy
 import json
 from datetime import datetime
 
-from app.engine.runtime import renew_task_ids
+from app.engine.state_ids import renew_task_ids
 
 LIANDU_HR = "莲都区人力资源和社会保障局"
 CITY_HR = "丽水市人力资源和社会保障局"
