@@ -18,6 +18,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     check_production(app.config)
     register_extensions(app)
+    register_celery(app)
     register_request_hooks(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -53,6 +54,12 @@ def register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         return response
+
+
+def register_celery(app: Flask) -> None:
+    from app.worker import init_celery
+
+    init_celery(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -42,6 +42,12 @@ class Config:
     FORMS_DIR = os.environ.get("FORMS_DIR", str(ROOT / "forms"))
     # Timer sweep interval for the in-process scheduler of `make run` (seconds; 0 disables).
     TIMER_INTERVAL = int(os.environ.get("TIMER_INTERVAL", "0"))
+    # Celery (app/worker.py, app/background.py): with a broker URL, timers, message delivery,
+    # reminders and bulk jobs run in Celery workers (beat sweeps every TIMER_SWEEP_SECONDS);
+    # without one they run in-process (the `make run` timer loop, the job page's polling).
+    CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+    CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
+    TIMER_SWEEP_SECONDS = int(os.environ.get("TIMER_SWEEP_SECONDS", "30"))
     # API bearer tokens live this many hours.
     TOKEN_HOURS = int(os.environ.get("TOKEN_HOURS", "12"))
     # Failed logins allowed per username within LOGIN_WINDOW_MINUTES before refusing.

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import clock
+from app import background, clock
 from app.engine import EngineError
 from app.engine import migration as engine_migration
 from app.extensions import db
@@ -423,6 +423,7 @@ def start_bulk(actor: User | None, instance_ids: list[int], target_version: Proc
                                                     "process_id": target_version.process_id,
                                                     "to_version": target_version.version})
     db.session.commit()
+    background.start_job(job.id)
     return job
 
 

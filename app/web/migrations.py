@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app import worker
 from app.models import ProcessInstance
 from app.services import jobs, migration
 from app.services.access import can_view
@@ -102,10 +103,10 @@ def job(job_id: int):
 @bp.get("/jobs/<int:job_id>.json")
 @login_required
 def job_json(job_id: int):
-    """The job's progress; each poll also advances it by one batch."""
+    """The job's progress; without Celery workers each poll also advances it by one batch."""
     migration.require_migrator(current_user)
     item = jobs.get(job_id)
-    if not jobs.finished(item):
+    if not jobs.finished(item) and not worker.enabled():
         item = jobs.advance(job_id)
     return jsonify(jobs.progress(item))
 
