@@ -7,6 +7,7 @@
 4. Annual plans: import and publish, a new year copied and compared, bulk migration (bench/plans.py).
 5. The managers' dashboard over 10,000 cases: the page, an export, a heat map (bench/dashboard.py).
 6. On the same cases: instance list pages, a filtered export, the reminder sweep (bench/tracking.py).
+B. Issue 8's targets measured so far: B1 services against the bare library, B3 history (bench/targets.py).
 
 The database is a fresh SQLite file, or BENCH_DATABASE_URL (e.g. PostgreSQL; it is upgraded
 and filled with demo data, so point it at a scratch database).
@@ -141,6 +142,10 @@ def main() -> None:
         from bench import tracking
 
         tracking.run(app)
+
+        from bench import targets
+
+        targets.run(app)
 
 
 if __name__ == "__main__":

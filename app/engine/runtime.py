@@ -459,11 +459,25 @@ class Runtime:
             raise EngineError(f"实例状态格式 {version} 与当前引擎（{SERIALIZER_VERSION}）不一致，拒绝加载")
         dct = copy.deepcopy(dict(state))
         dct.pop("serializer_version", None)
-        dct["spec"] = self._spec_dict(model)
-        dct["subprocess_specs"] = self._subprocess_dicts(model)
-        workflow = self._serializer.from_dict(dct)
+        workflow = self._workflow_from_dict(model, dct)
         workflow.script_engine = self.script_engine()
         return Case(model, workflow)
+
+    def _workflow_from_dict(self, model: CompiledModel, dct: dict[str, Any]) -> BpmnWorkflow:
+        """The library's BpmnWorkflowConverter.from_dict, but on the compiled model's own spec objects.
+
+        The library would rebuild the whole spec from its dict on every load (and the dict had to
+        be deep-copied first): about a third of a task completion. Specs are shared by every
+        workflow of a model, as in `start`; only the task tree comes from the saved state.
+        """
+        converter = self._converter.convert_from_dict["BpmnWorkflow"].args[0].__self__
+        workflow = converter.target_class(model.spec, model.subprocess_specs, deserializing=True)
+        workflow.tasks = converter.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        converter.set_default_attributes(workflow, dct)
+        converter.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self._converter.restore(dct.pop("bpmn_events", []))
+        return workflow
 
     def restore_renewed(self, model: CompiledModel, state: Mapping[str, Any]) -> tuple[Case, dict[str, str]]:
         """Restore a saved state with fresh ids for its ready user tasks (see renew_task_ids)."""
