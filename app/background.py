@@ -11,7 +11,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from app.services import clock as clock_service
-from app.services import jobs, mailer, outbox, reminders, timers
+from app.services import jobs, outbox, reminders, timers
 
 JOB_BATCH = 20
 
@@ -23,11 +23,10 @@ def sweep() -> dict[str, object]:
     fired = [fire_timer.delay(instance_id).id for instance_id in timers.due_instance_ids()]
     advanced = [advance_job.delay(job_id).id for job_id in jobs.pending_ids()]
     delivered = outbox.dispatch()
-    reminded = reminders.sweep()
-    sent = mailer.send_pending()
+    reminded = reminders.run()
     # The queued tasks' ids: a monitor (or a test) can follow them.
     return {"timer_tasks": fired, "job_tasks": advanced, "delivered": delivered,
-            "reminders": reminded.get("reminders", 0), "emails": sent}
+            "reminders": reminded["reminders"], "emails": reminded["emails_sent"]}
 
 
 @shared_task(name="background.fire_timer")

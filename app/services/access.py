@@ -8,10 +8,24 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.models import HumanTask, Notification, Organisation, ProcessInstance, User, UserRole
 
 OVERSIGHT_ROLES = ("system_admin", "manager")
+# Who follows cases across units: the instance list (案件跟踪) and the dashboard (统计).
+TRACKING_ROLES = ("manager", "hr_staff", "system_admin")
 
 
 def holds(user: User, role: str | None, org_id: int | None) -> bool:
     return any(r.role == role and r.org_id == org_id for r in user.roles)
+
+
+def role_holders(role: str | None, org_id: int | None) -> list[User]:
+    """The active users holding a role in an organisation, by username (who a group task is for)."""
+    from app.extensions import db
+
+    if role is None or org_id is None:
+        return []
+    return list(db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == role, UserRole.org_id == org_id, User.active.is_(True))
+        .order_by(User.username).distinct()))
 
 
 def can_act(user: User, task: HumanTask) -> bool:

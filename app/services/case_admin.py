@@ -7,7 +7,6 @@ Side effects already done (documents issued, notices, messages sent to other cas
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +25,7 @@ from app.models import (
     User,
 )
 from app.rules.field_values import typed_value
-from app.services import audit, cases, messages, registry
+from app.services import audit, cases, forms, messages, registry
 from app.services.errors import Conflict, DomainError, FormInvalid, NotAllowed, NotFound
 
 ACTIONS = ("suspend", "resume", "terminate", "reset", "correct")
@@ -202,19 +201,8 @@ def _reset_target(instance: ProcessInstance, task_id: Any) -> HumanTask:
 # -- correct data ------------------------------------------------------------------------------
 def field_specs(version: ProcessVersion) -> dict[str, dict[str, Any]]:
     """Each form field's JSON Schema, from the version's forms (the first form naming it wins)."""
-    files = (version.sources or {}).get("files") or {}
-    out: dict[str, dict[str, Any]] = {}
-    for name in sorted(files):
-        if not (name.startswith("forms/") and name.endswith(".schema.json")):
-            continue
-        try:
-            props = (json.loads(files[name]) or {}).get("properties") or {}
-        except (ValueError, AttributeError):
-            continue
-        for prop, spec in props.items():
-            if isinstance(spec, dict):
-                out.setdefault(prop, spec)
-    return out
+    specs = forms.field_schemas((version.sources or {}).get("files") or {})
+    return {field: found[0] for field, found in specs.items()}
 
 
 def correctable(instance: ProcessInstance, actor: User | None = None) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.extensions import db
 from app.models import ProcessInstance, ProcessVersion
+from app.services import forms
 
 INTEGER, NUMBER, BOOLEAN, DATE, DATETIME, STRING, LIST = (
     "integer", "number", "boolean", "date", "datetime", "string", "list")
@@ -94,17 +95,11 @@ def _schema_kinds(version_id: int, content_hash: str) -> dict[str, str]:
     if key not in _schema_cache:
         files = db.session.get(ProcessVersion, version_id).sources.get("files", {})
         kinds: dict[str, str] = {}
-        for name in sorted(files):
-            if not name.endswith(".schema.json"):
-                continue
-            try:
-                properties = json.loads(files[name]).get("properties") or {}
-            except (ValueError, AttributeError):
-                continue
-            for field, spec in properties.items():
-                kind = _schema_kind(spec)
-                if kind is not None:
-                    kinds.setdefault(field, kind)
+        for field, specs in forms.field_schemas(files).items():
+            # the first form that gives the field a type we know
+            kind = next((k for k in map(_schema_kind, specs) if k is not None), None)
+            if kind is not None:
+                kinds[field] = kind
         _schema_cache[key] = kinds
     return _schema_cache[key]
 

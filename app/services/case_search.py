@@ -33,12 +33,12 @@ from app import clock
 from app.extensions import db
 from app.models import HumanTask, Organisation, ProcessInstance, ProcessVersion, User
 from app.services import case_fields, case_filters
-from app.services.access import visible_instances_clause
+from app.services.access import TRACKING_ROLES, visible_instances_clause
 from app.services.case_fields import BASE_COLUMNS, Column
 from app.services.errors import FormInvalid, NotAllowed
 from app.services.instances import Page
 
-TRACKER_ROLES = ("manager", "hr_staff", "system_admin")
+TRACKER_ROLES = TRACKING_ROLES
 PER_PAGE_CHOICES = (20, 50, 100)
 EXPORT_CAP = 20000
 # cols_process: the process the `cols` were chosen for; after switching process they no longer apply.

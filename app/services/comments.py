@@ -11,9 +11,9 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.extensions import db
-from app.models import CaseComment, HumanTask, ProcessInstance, User, UserRole
+from app.models import CaseComment, HumanTask, ProcessInstance, User
 from app.services import audit, notifications
-from app.services.access import can_view, holds
+from app.services.access import can_view, holds, role_holders
 from app.services.errors import FormInvalid, NotAllowed, NotFound
 
 MAX_BODY = 2000
@@ -75,14 +75,9 @@ def _notify_participants(author: User, instance: ProcessInstance, text: str) -> 
     for role, org_id in sorted(roles):
         if holds(author, role, org_id):
             # A notice to the role would reach the author too: tell the colleagues one by one.
-            users.update(_holders(role, org_id))
+            users.update(user.id for user in role_holders(role, org_id))
         else:
             notifications.notify("comment", message, org_id=org_id, role=role, instance=instance)
     for user_id in sorted(users - {author.id}):
         notifications.notify("comment", message, user_id=user_id, instance=instance)
 
-
-def _holders(role: str, org_id: int) -> set[int]:
-    return set(db.session.scalars(
-        select(User.id).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == role, UserRole.org_id == org_id, User.active.is_(True))))

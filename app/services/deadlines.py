@@ -61,6 +61,11 @@ def working_days_left(due: date, today: date | None = None) -> int:
     return calendar.official_calendar().working_days_between(today, due)
 
 
+def _window(window: int | None) -> int:
+    """The reminder window in working days (REMIND_BEFORE_WORKING_DAYS unless given)."""
+    return window if window is not None else int(current_app.config["REMIND_BEFORE_WORKING_DAYS"])
+
+
 def due_state(due: date | None, today: date | None = None, soon: int | None = None) -> str | None:
     """How a due date stands today: overdue, due (today), soon (within the reminder window), or None."""
     if due is None:
@@ -70,8 +75,7 @@ def due_state(due: date | None, today: date | None = None, soon: int | None = No
         return "overdue"
     if due == today:
         return "due"
-    window = soon if soon is not None else int(current_app.config["REMIND_BEFORE_WORKING_DAYS"])
-    return "soon" if working_days_left(due, today) <= window else None
+    return "soon" if working_days_left(due, today) <= _window(soon) else None
 
 
 DUE_STATE_LABELS = {"overdue": "已逾期", "due": "今日到期", "soon": "即将到期"}
@@ -81,10 +85,6 @@ DUE_STATE_LABELS = {"overdue": "已逾期", "due": "今日到期", "soon": "即�
 # the latest when several are reached at once).
 REMINDER_STAGES = ("before", "due", "overdue")
 REMINDER_STAGE_LABELS = {"before": "到期前提醒", "due": "到期当日提醒", "overdue": "逾期提醒"}
-
-
-def _window(window: int | None) -> int:
-    return window if window is not None else int(current_app.config["REMIND_BEFORE_WORKING_DAYS"])
 
 
 def reminder_stage(due: date, today: date | None = None, window: int | None = None) -> str | None:

@@ -52,6 +52,23 @@ def load_definition(files: Mapping[str, str], schema_file: str | None, ui_file: 
     return FormDefinition(schema_file.removesuffix(".schema.json"), schema, ui)
 
 
+def field_schemas(files: Mapping[str, str]) -> dict[str, list[dict[str, Any]]]:
+    """Each form field's JSON Schemas across a version's forms (forms/*.schema.json), in the
+    order of the forms' file names. Unreadable files are skipped."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for name in sorted(files):
+        if not (name.startswith("forms/") and name.endswith(".schema.json")):
+            continue
+        try:
+            props = (json.loads(files[name]) or {}).get("properties") or {}
+        except (ValueError, AttributeError):
+            continue
+        for prop, spec in props.items():
+            if isinstance(spec, dict):
+                out.setdefault(prop, []).append(spec)
+    return out
+
+
 # -- dynamic options ------------------------------------------------------------------------
 def _choices(prop: Mapping[str, Any]) -> list[tuple[str, str]]:
     if "oneOf" in prop:

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app import clock
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, ProcessVersion, User
-from app.services import calendar
+from app.services import calendar, tasks
 from app.services.access import actionable_tasks_clause
 from app.services.errors import FormInvalid
 
@@ -85,18 +85,10 @@ def _due_clause(due: str, today: date) -> ColumnElement[bool]:
     return HumanTask.due_date.is_(None)
 
 
-def _scope_clause(actor: User, scope: str) -> ColumnElement[bool] | None:
-    if scope == "mine":
-        return or_(HumanTask.assignee_id == actor.id, HumanTask.claimed_by_id == actor.id)
-    if scope == "group":
-        return and_(HumanTask.assignee_id.is_(None), HumanTask.claimed_by_id.is_(None))
-    return None
-
-
 def _filtered(actor: User, filters: InboxFilters, scope: str) -> Select:
     query = select(HumanTask).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id).where(
         actionable_tasks_clause(actor))
-    scoped = _scope_clause(actor, scope)
+    scoped = tasks.scope_clause(actor, scope)
     if scoped is not None:
         query = query.where(scoped)
     if filters.process:

@@ -20,8 +20,9 @@ from sqlalchemy.orm import selectinload
 
 from app import clock
 from app.extensions import db
-from app.models import HumanTask, ProcessInstance, User, UserRole
+from app.models import HumanTask, ProcessInstance, User
 from app.services import audit, deadlines, mailer, notifications
+from app.services.access import role_holders
 from app.services.errors import NotAllowed
 
 BATCH = 200
@@ -87,15 +88,6 @@ def _candidates(today: date, last_id: int) -> list[HumanTask]:
         .order_by(HumanTask.id).limit(BATCH)))
 
 
-def _role_members(task: HumanTask) -> list[User]:
-    if task.role is None or task.org_id is None:
-        return []
-    return list(db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == task.role, UserRole.org_id == task.org_id, User.active.is_(True))
-        .order_by(User.id).distinct()))
-
-
 def _personal(task: HumanTask) -> User | None:
     person = task.claimed_by or task.assignee
     return person if person is not None and person.active else None
@@ -118,7 +110,7 @@ def _remind(task: HumanTask, stage: str, summary: Summary) -> None:
         return
     kind, text = KINDS[stage], message_for(task, stage)
     person = _personal(task)
-    users = [person] if person is not None else _role_members(task)
+    users = [person] if person is not None else role_holders(task.role, task.org_id)
     if users:
         for user in users:
             row = notifications.notify(kind, text, user_id=user.id, org_id=None if person else task.org_id,

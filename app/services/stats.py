@@ -22,7 +22,7 @@ from app.rules.title import CITY_LEVEL, LISHUI_COUNTIES
 from app.services import access, committees
 from app.services.errors import NotAllowed, NotFound
 
-VIEWER_ROLES = ("manager", "hr_staff", "system_admin")
+VIEWER_ROLES = access.TRACKING_ROLES
 TITLE = "title_application"
 GRADUATE = "graduate_initial_determination"
 

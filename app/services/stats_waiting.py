@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app import clock
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, ProcessVersion, User
-from app.services import calendar, registry
+from app.services import calendar, case_marks, registry
 from app.services.stats import Cell, Column, Filters, Row, Table, process_names, require_viewer, scoped
 
 
@@ -113,20 +113,13 @@ def waiting_table(user: User, filters: Filters, labels: Mapping[str, str] | None
     return steps_table(filters, waiting_steps(user, filters))
 
 
-def _diagram(version: ProcessVersion) -> str | None:
-    files = (version.sources or {}).get("files") or {}
-    names = sorted(n for n in files if n.endswith(".bpmn"))
-    marker = f'id="{version.process_id}"'
-    name = next((n for n in names if marker in files[n]), names[0] if names else None)
-    return files[name] if name else None
-
-
 def heatmap(user: User, filters: Filters, process_id: str) -> Heatmap:
     """The process's current version diagram with the same per-step figures as the waiting table."""
     require_viewer(user)
     version = registry.for_new_instances(process_id)  # NotFound for an unknown process
     steps = waiting_steps(user, filters, process_id)
-    xml = _diagram(version)
+    found = case_marks.bpmn_file(version)
+    xml = found[1] if found else None
     missing = [s.bpmn_id for s in steps if xml is None or f'id="{s.bpmn_id}"' not in xml]
     names = {process_id: version.name}
     table = steps_table(filters, steps, key=f"waiting_{process_id}", names=names,

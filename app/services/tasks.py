@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from app import clock
 from app.engine import EngineError
 from app.extensions import db
-from app.models import HumanTask, ProcessInstance, User, UserRole
+from app.models import HumanTask, ProcessInstance, User
 from app.services import audit, cases, documents, forms, notifications, panels
-from app.services.access import actionable_tasks_clause, can_act, can_view, holds
+from app.services.access import actionable_tasks_clause, can_act, can_view, holds, role_holders
 from app.services.errors import (
     Conflict,
     FormInvalid,
@@ -20,6 +21,15 @@ from app.services.errors import (
     RuleViolation,
     TaskAlreadyCompleted,
 )
+
+
+def scope_clause(actor: User, scope: str) -> ColumnElement[bool] | None:
+    """mine: assigned to or claimed by the actor; group: nobody's yet; all: None (no condition)."""
+    if scope == "mine":
+        return or_(HumanTask.assignee_id == actor.id, HumanTask.claimed_by_id == actor.id)
+    if scope == "group":
+        return and_(HumanTask.assignee_id.is_(None), HumanTask.claimed_by_id.is_(None))
+    return None
 
 
 def open_tasks_for(
@@ -31,10 +41,9 @@ def open_tasks_for(
         query = query.where(HumanTask.instance_id == instance_id)
     if process_model:
         query = query.where(ProcessInstance.process_id == process_model)
-    if scope == "mine":
-        query = query.where(or_(HumanTask.assignee_id == actor.id, HumanTask.claimed_by_id == actor.id))
-    elif scope == "group":
-        query = query.where(HumanTask.assignee_id.is_(None), HumanTask.claimed_by_id.is_(None))
+    scoped = scope_clause(actor, scope)
+    if scoped is not None:
+        query = query.where(scoped)
     return list(db.session.scalars(query.order_by(HumanTask.due_date.is_(None), HumanTask.due_date, HumanTask.id)))
 
 
@@ -137,24 +146,14 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
 def candidates(task: HumanTask) -> list[str]:
     if task.assignee_id is not None:
         return [task.assignee.username] if task.assignee else []
-    rows = db.session.scalars(
-        select(User.username).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == task.role, UserRole.org_id == task.org_id, User.active.is_(True))
-        .order_by(User.username)
-    )
-    return list(rows)
+    return [user.username for user in role_holders(task.role, task.org_id)]
 
 
 def colleagues(actor: User, task: HumanTask) -> list[User]:
     """Whom the actor may hand this task to (转办): active holders of its role in its organisation."""
     if task.assignee_id is not None:
         return []
-    return list(db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role == task.role, UserRole.org_id == task.org_id, User.active.is_(True),
-               User.id != actor.id)
-        .order_by(User.username).distinct()
-    ))
+    return [user for user in role_holders(task.role, task.org_id) if user.id != actor.id]
 
 
 def delegate(actor: User, task_id: int, to_username: str) -> HumanTask:
