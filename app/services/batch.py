@@ -29,15 +29,11 @@ OPINION_MAX = 1000
 _allowed: dict[tuple[str, str], bool] = {}
 
 
-def _values(prop: dict[str, Any]) -> set[str]:
-    return {str(o.get("const")) for o in prop.get("oneOf", [])} | {str(v) for v in prop.get("enum", [])}
-
-
 def _form_allows(defn: forms.FormDefinition) -> bool:
     schema = defn.schema
     props = schema.get("properties", {})
     decision = props.get("decision")
-    if not decision or "approve" not in _values(decision):
+    if not decision or "approve" not in forms.choice_values(decision):
         return False
     if defn.ui.get("decision", {}).get("ui:options", {}).get("enumFrom"):
         return False  # the choices depend on the case (e.g. approve only when the rules pass)

@@ -207,14 +207,9 @@ def diagram(instance: ProcessInstance) -> dict[str, Any]:
 def deadlines_of(tasks: list[HumanTask], today: date | None = None) -> list[dict[str, Any]]:
     """Each open task's due date, working days left (negative: overdue) and due state."""
     today = today or clock.today()
-    rows = []
-    for task in tasks:
-        due = task.due_date
-        state = deadlines.due_state(due, today) if due else None
-        rows.append({"task": task, "due_date": due, "state": state,
-                     "label": deadlines.DUE_STATE_LABELS.get(state or "", ""),
-                     "days_left": deadlines.working_days_left(due, today) if due else None})
-    return rows
+    none = {"state": None, "label": "", "days_left": None}
+    return [{"task": task, "due_date": task.due_date,
+             **(deadlines.standing(task.due_date, today) if task.due_date else none)} for task in tasks]
 
 
 def next_timer(instance: ProcessInstance) -> datetime | None:

@@ -81,6 +81,14 @@ def due_state(due: date | None, today: date | None = None, soon: int | None = No
 DUE_STATE_LABELS = {"overdue": "已逾期", "due": "今日到期", "soon": "即将到期"}
 
 
+def standing(due: date, today: date | None = None) -> dict[str, Any]:
+    """A due date as the inbox and the instance page show it: state, its label, working days left."""
+    today = today or clock.today()
+    state = due_state(due, today)
+    return {"state": state, "label": DUE_STATE_LABELS.get(state or "", ""),
+            "days_left": working_days_left(due, today)}
+
+
 # Reminder stages, in the order they are reached (reminders.py sends each at most once, and only
 # the latest when several are reached at once).
 REMINDER_STAGES = ("before", "due", "overdue")

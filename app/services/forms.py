@@ -79,6 +79,11 @@ def _choices(prop: Mapping[str, Any]) -> list[tuple[str, str]]:
     return []
 
 
+def choice_values(prop: Mapping[str, Any]) -> set[str]:
+    """The values a choice field offers (as the form renders them)."""
+    return {value for value, _ in _choices(prop)}
+
+
 def _catalog(name: str) -> list[str] | None:
     """Options a form may take from the product's reference data ("enumFrom": "@plan_committees")."""
     from app.services import committees

@@ -23,8 +23,8 @@ FILTER_PARAMS = ("process", "task", "due", "q", "sort", "dir")
 def _due_info(task: HumanTask) -> dict[str, Any]:
     if task.due_date is None:
         return {"state": None, "label": "", "left": None, "text": ""}
-    state = deadlines.due_state(task.due_date)
-    left = deadlines.working_days_left(task.due_date)
+    found = deadlines.standing(task.due_date)
+    state, left = found["state"], found["days_left"]
     if state == "overdue":
         # Due on a Friday and looked at on the Saturday: late, though no working day has passed.
         text = f"逾期 {-left} 个工作日" if left < 0 else "已过截止日"
@@ -32,7 +32,7 @@ def _due_info(task: HumanTask) -> dict[str, Any]:
         text = "今日截止"
     else:
         text = f"剩 {left} 个工作日" if left > 0 else "截止日前无工作日"
-    return {"state": state, "label": deadlines.DUE_STATE_LABELS.get(state or "", ""), "left": left, "text": text}
+    return {"state": state, "label": found["label"], "left": left, "text": text}
 
 
 def _case_comments(instance: ProcessInstance) -> list:
