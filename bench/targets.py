@@ -1,7 +1,8 @@
 """Issue 8 targets measured so far (bench/RESULTS.md): B1 and B3. Prints figures; asserts nothing.
 
-B1: one completion of 用人单位考核 through the services (tasks.complete_task: lock, load, complete,
-    engine steps, save, inbox projection, checkpoint, audit, commit) against the bare library on the
+B1: one completion of 用人单位考核 through the services (tasks.complete_task: the task and access
+    check, lock, load, complete, engine steps, save, inbox projection, checkpoint, audit, commit; the
+    actor is the signed-in user as a request has it, roles loaded) against the bare library on the
     same model and the same saved state (its serializer's from_dict of the full serialization, spec
     included; run the task; engine steps; to_dict and JSON), side by side on each of N cases;
     target: services ≤ 3× bare.
@@ -67,6 +68,7 @@ def b1(count: int = 40) -> tuple[float, float]:
         case = instances.start_instance(applicant, "graduate_initial_determination", dict(START))
         task = _open(case.id)
         bare.append(_bare_ms(case, task.task_guid, {"decision": "approve"}))
+        _ = employer.roles  # the signed-in user as the login layer hands it over (loaded with its roles)
         began = time.perf_counter()
         tasks.complete_task(employer, task.id, {"decision": "approve"})
         service.append((time.perf_counter() - began) * 1000)

@@ -126,7 +126,7 @@ def ctx(app):
     with app.app_context():
         _wipe()
         limiter.reset()
-        registry._compiled.clear()
+        registry.forget()
         calendar.invalidate()
         if _snapshot is None:
             _seed()

@@ -144,30 +144,28 @@ class Case:
             return "completed"
         if self.workflow.get_tasks(state=TaskState.ERROR):
             return "error"
-        if self.ready_user_tasks():
+        if self.workflow.get_tasks(state=TaskState.READY, manual=True):
             return "running"
         return "waiting"
 
     def ready_user_tasks(self) -> list[ReadyTask]:
-        tasks = []
-        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
-            spec = task.task_spec
-            meta = self.model.meta["tasks"].get(spec.bpmn_id, {})
-            due = meta.get("due_working_days")
-            tasks.append(
-                ReadyTask(
-                    guid=str(task.id),
-                    bpmn_id=spec.bpmn_id,
-                    name=spec.bpmn_name or spec.bpmn_id,
-                    lane=spec.lane,
-                    form=meta.get("form"),
-                    ui=meta.get("ui"),
-                    due_working_days=int(due) if due not in (None, "") else None,
-                    data=copy.deepcopy(task.data),
-                    due_expression=meta.get("due_expression"),
-                )
-            )
-        return tasks
+        return [self._ready(task) for task in self.workflow.get_tasks(state=TaskState.READY, manual=True)]
+
+    def _ready(self, task) -> ReadyTask:
+        spec = task.task_spec
+        meta = self.model.meta["tasks"].get(spec.bpmn_id, {})
+        due = meta.get("due_working_days")
+        return ReadyTask(
+            guid=str(task.id),
+            bpmn_id=spec.bpmn_id,
+            name=spec.bpmn_name or spec.bpmn_id,
+            lane=spec.lane,
+            form=meta.get("form"),
+            ui=meta.get("ui"),
+            due_working_days=int(due) if due not in (None, "") else None,
+            data=copy.deepcopy(task.data),
+            due_expression=meta.get("due_expression"),
+        )
 
     def _in_event_subprocess(self, task) -> bool:
         """Event subprocesses start from a copy of old data: they and their tasks never speak for the case."""
@@ -298,7 +296,7 @@ class Case:
         task = self.workflow.get_task_from_id(UUID(guid))
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise LookupError(guid)
-        done = next(t for t in self.ready_user_tasks() if t.guid == guid)
+        done = self._ready(task)
         task.data.update(copy.deepcopy(dict(data)))
         try:
             task.run()

@@ -26,8 +26,9 @@ class ProcessVersion(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     plan_year: Mapped[int | None] = mapped_column(Integer)
     content_hash: Mapped[str] = mapped_column(String(64))
-    # {"files": {relative name: text}} for BPMN, DMN, forms and lanes.
-    sources: Mapped[dict] = mapped_column(JSON)
+    # {"files": {relative name: text}} for BPMN, DMN, forms and lanes. Deferred: a task completion
+    # reads the version's meta with the instance lock, and its files through registry.files (cached).
+    sources: Mapped[dict] = mapped_column(JSON, deferred=True)
     # Derived at deploy: start form key, lane map, task metadata (kept for fast reads).
     meta: Mapped[dict] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="published")  # published, retired

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask, ProcessVersion, User
-from app.services import forms, panels, tasks
+from app.services import forms, panels, registry, tasks
 from app.services.access import can_act
 from app.services.errors import DomainError, NotFound, RuleViolation
 
@@ -59,7 +59,7 @@ def _compute(version: ProcessVersion, bpmn_id: str) -> bool:
     if panel is not None and (panel.take is not None or panel.apply is not None):
         return False
     try:
-        defn = forms.load_definition(version.sources["files"], meta.get("form"), meta.get("ui"))
+        defn = forms.load_definition(registry.files(version), meta.get("form"), meta.get("ui"))
     except NotFound:
         return False
     return _form_allows(defn)
@@ -115,7 +115,7 @@ def _selected(task_ids: list[int]) -> list[HumanTask]:
 
 def _answer(task: HumanTask, opinion: str) -> dict[str, Any]:
     meta = task.instance.version.meta["tasks"][task.bpmn_id]
-    defn = forms.load_definition(task.instance.version.sources["files"], meta.get("form"), meta.get("ui"))
+    defn = forms.load_definition(registry.files(task.instance.version), meta.get("form"), meta.get("ui"))
     data: dict[str, Any] = {"decision": "approve"}
     if opinion and "opinion" in defn.schema.get("properties", {}):
         data["opinion"] = opinion

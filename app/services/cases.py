@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock
@@ -25,34 +26,42 @@ from app.services.access import org_by_name
 from app.services.errors import Conflict, DomainError, NotFound
 
 
-def lock(instance_id: int) -> ProcessInstance:
-    """The instance row, locked for this transaction.
+def lock(instance_id: int | None = None, *, task_id: int | None = None) -> ProcessInstance:
+    """The instance row (or the instance of the task ``task_id``), locked for this transaction.
 
     PostgreSQL: SELECT ... FOR UPDATE, so a second writer waits and then reads the first one's
     result. SQLite has no row locks: a no-op write takes the database's write lock, and a
     transaction whose snapshot is older than another writer's commit is refused as a conflict.
     """
+    if task_id is not None:
+        target = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+    else:
+        target = instance_id
     if db.session.get_bind().dialect.name == "sqlite":
         try:
-            db.session.execute(text("UPDATE process_instance SET lock_version = lock_version WHERE id = :id"),
-                               {"id": instance_id})
+            table = ProcessInstance.__table__
+            db.session.execute(update(table).where(table.c.id == target).values(lock_version=table.c.lock_version))
         except OperationalError as exc:
             db.session.rollback()
             raise Conflict("流程正由他人同时办理，请刷新后重试") from exc
+    # The version comes with the lock (its files are deferred and cached by registry.files);
+    # only the instance row is locked.
     instance = db.session.scalar(
-        select(ProcessInstance).where(ProcessInstance.id == instance_id).with_for_update()
+        select(ProcessInstance).where(ProcessInstance.id == target)
+        .options(joinedload(ProcessInstance.version)).with_for_update(of=ProcessInstance)
     )
     if instance is None:
-        raise NotFound("流程实例不存在")
+        raise NotFound("任务不存在" if task_id is not None else "流程实例不存在")
     return instance
 
 
 @contextmanager
-def changing(instance_id: int) -> Iterator[ProcessInstance]:
-    """One use case's change of an instance: locked, then committed (and its messages delivered)
-    when the body returns; rolled back on a domain error; a concurrent save is a Conflict."""
+def changing(instance_id: int | None = None, *, task_id: int | None = None) -> Iterator[ProcessInstance]:
+    """One use case's change of an instance (given, or the task's): locked, then committed (and its
+    messages delivered) when the body returns; rolled back on a domain error; a concurrent save is
+    a Conflict."""
     try:
-        instance = lock(instance_id)
+        instance = lock(instance_id, task_id=task_id)
         yield instance
         commit()
     except StaleDataError as exc:
@@ -73,9 +82,12 @@ def handler_for(instance: ProcessInstance, actor: User | None):
 
 
 def commit() -> None:
-    """Commit the use case, then deliver the messages it sent to other instances."""
+    """Commit the use case, then deliver the messages it sent to other instances (a use case that
+    sent none does not look; messages a failed delivery left behind are the sweep's to retry)."""
+    pending = outbox.take_pending()
     db.session.commit()
-    outbox.dispatch()
+    if pending:
+        outbox.dispatch()
 
 
 def load(instance: ProcessInstance, actor: User | None) -> Case:
@@ -88,7 +100,19 @@ def result_fields(instance: ProcessInstance, data: dict[str, Any]) -> dict[str, 
     return {k: data[k] for k in fields if k in data}
 
 
-def save(instance: ProcessInstance, case: Case, actor: User | None, error: EngineError | None = None) -> None:
+def open_rows(instance: ProcessInstance) -> list[HumanTask]:
+    """The instance's open inbox rows as the database has them now (read after the lock: a row
+    another request completed meanwhile shows as such)."""
+    return list(db.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        .execution_options(populate_existing=True)))
+
+
+def save(instance: ProcessInstance, case: Case, actor: User | None, error: EngineError | None = None,
+         rows: list[HumanTask] | None = None, subscribed: list[Subscription] | None = None) -> None:
+    """Store the case with its inbox rows, subscriptions and audit events. Optional, to save reading
+    and rewriting: ``rows``, the open rows the caller read with ``open_rows`` after taking the lock;
+    ``subscribed``, ``subscriptions`` of the case as loaded."""
     data = case.data()
     rt = registry.runtime()
     instance.state = rt.dump(case)
@@ -120,8 +144,8 @@ def save(instance: ProcessInstance, case: Case, actor: User | None, error: Engin
         audit.record("message_sent", instance=instance,
                      details={"name": message.name, "correlation": message.correlation})
     case.thrown.clear()
-    _project_inbox(instance, case, data)
-    _project_messages(instance, case)
+    _project_inbox(instance, case, data, rows)
+    _project_messages(instance, case, subscribed)
 
 
 def _copy_tracked_fields(instance: ProcessInstance, data: dict[str, Any]) -> None:
@@ -144,11 +168,16 @@ def _checkpoint(instance: ProcessInstance) -> InstanceCheckpoint:
     return point
 
 
-def _project_inbox(instance: ProcessInstance, case: Case, data: dict[str, Any]) -> None:
+def _project_inbox(instance: ProcessInstance, case: Case, data: dict[str, Any],
+                   rows: list[HumanTask] | None = None) -> None:
     ready = {t.guid: t for t in case.ready_user_tasks()}
-    open_rows = db.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-    ).all()
+    if rows is None:
+        open_rows = db.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        ).all()
+    else:  # those read after the lock, as they now stand, and any added since in this session
+        added = [r for r in db.session.new if isinstance(r, HumanTask) and r.instance_id == instance.id]
+        open_rows = [r for r in {id(r): r for r in [*rows, *added]}.values() if r.state == "open"]
     for row in open_rows:
         if row.task_guid not in ready:
             row.state = "cancelled"
@@ -208,12 +237,28 @@ def _role_in(org_id: int | None, roles: list[str | None]) -> str | None:
 DEFAULT_CORRELATION_KEYS = ("applicant",)
 
 
-def _project_messages(instance: ProcessInstance, case: Case) -> None:
-    db.session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+Subscription = tuple[str, str, dict[str, Any]]
+
+
+def subscriptions(instance: ProcessInstance, case: Case) -> list[Subscription]:
+    """(message name, catching element, correlation) for each message the case waits for."""
     keys = instance.version.meta.get("correlation_keys") or DEFAULT_CORRELATION_KEYS
+    found = []
     for name, bpmn_id, data in case.waiting_messages():
         correlation = {"instance_id": instance.id}
         correlation.update({k: data[k] for k in keys if k in data and _scalar(data[k])})
+        found.append((name, bpmn_id, correlation))
+    return found
+
+
+def _project_messages(instance: ProcessInstance, case: Case, before: list[Subscription] | None = None) -> None:
+    """The subscription rows as the case now waits; ``before``: the case's subscriptions as loaded
+    (the rows its last save wrote), so an unchanged set is left as it is."""
+    wanted = subscriptions(instance, case)
+    if before is not None and before == wanted:
+        return
+    db.session.execute(delete(MessageSubscription).where(MessageSubscription.instance_id == instance.id))
+    for name, bpmn_id, correlation in wanted:
         db.session.add(MessageSubscription(instance_id=instance.id, name=name, bpmn_id=bpmn_id,
                                            correlation=correlation))
 

@@ -121,6 +121,8 @@ def content_of(doc: Document) -> bytes:
 def attach(instance: ProcessInstance, ids: list[str]) -> None:
     """The uploads a form submitted now belong to the case (those no case holds yet). The caller commits."""
     ids = [i for i in ids if isinstance(i, str)]
+    if not ids:
+        return
     for doc in db.session.scalars(select(Document).where(Document.id.in_(ids), Document.instance_id.is_(None))):
         doc.instance_id = instance.id
 

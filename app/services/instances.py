@@ -23,7 +23,7 @@ def start_form(version: ProcessVersion) -> forms.FormDefinition | None:
     start = version.meta.get("start_form")
     if not start:
         return None
-    return forms.load_definition(version.sources["files"], start["form"], start.get("ui"))
+    return forms.load_definition(registry.files(version), start["form"], start.get("ui"))
 
 
 def startable(actor: User) -> list[ProcessVersion]:

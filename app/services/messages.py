@@ -10,7 +10,7 @@ from app import clock
 from app.engine import EngineError
 from app.extensions import db
 from app.models import MessageSubscription, OutboxMessage, ProcessInstance, User
-from app.services import audit, cases
+from app.services import audit, cases, outbox
 from app.services.access import can_view
 from app.services.errors import FormInvalid, NotFound
 
@@ -71,6 +71,8 @@ def release_held(instance: ProcessInstance) -> list[int]:
     rows = _held_for(instance)
     for row in rows:
         row.status = "pending"
+    if rows:
+        outbox.mark_pending()
     return [row.id for row in rows]
 
 

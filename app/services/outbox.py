@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import OutboxMessage, ProcessInstance
 
 MAX_ATTEMPTS = 5
+PENDING_KEY = "outbox_pending"
 _dispatching: ContextVar[bool] = ContextVar("outbox_dispatching", default=False)
 
 
@@ -28,7 +29,18 @@ def enqueue(name: str, correlation: dict[str, Any], payload: dict[str, Any] | No
                         name=name, correlation=dict(correlation), payload=dict(payload or {}), status="pending",
                         attempts=0, delivered_to=[])
     db.session.add(row)
+    mark_pending()
     return row
+
+
+def mark_pending() -> None:
+    """This unit of work leaves messages to deliver: cases.commit dispatches after committing."""
+    db.session.info[PENDING_KEY] = True
+
+
+def take_pending() -> bool:
+    """Whether the unit of work left messages to deliver (and forget it)."""
+    return bool(db.session.info.pop(PENDING_KEY, False))
 
 
 def _next_pending() -> OutboxMessage | None:

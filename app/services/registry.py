@@ -18,6 +18,7 @@ from app.services import calendar
 from app.services.errors import NotFound
 
 _compiled: dict[int, CompiledModel] = {}
+_files: dict[int, tuple[str, dict[str, str]]] = {}
 
 ServiceHandler = Callable[[str, dict[str, Any], dict[str, Any]], Any]
 
@@ -43,10 +44,31 @@ def compile_files(files: dict[str, str]) -> CompiledModel:
     return compile_model(files, rt.helpers, rt.evaluate, operations.names(), panels.names())
 
 
+def files(version: ProcessVersion) -> dict[str, str]:
+    """A version's source files, read from the database once per process (versions never change;
+    the content hash guards against a reused id). Callers must not modify the mapping."""
+    cached = _files.get(version.id)
+    if cached is None or cached[0] != version.content_hash:
+        cached = (version.content_hash, dict(version.sources["files"]))
+        _files[version.id] = cached
+    return cached[1]
+
+
+def cached_ids() -> set[int]:
+    return set(_compiled) | set(_files)
+
+
+def forget(ids: set[int] | None = None) -> None:
+    """Drop cached models and files (of these version ids; all when None)."""
+    for cache in (_compiled, _files):
+        for key in list(cache) if ids is None else ids:
+            cache.pop(key, None)
+
+
 def compiled(version: ProcessVersion) -> CompiledModel:
     model = _compiled.get(version.id)
     if model is None or model.content_hash != version.content_hash:
-        model = compile_files(dict(version.sources["files"]))
+        model = compile_files(dict(files(version)))
         _compiled[version.id] = model
     return model
 

@@ -276,7 +276,7 @@ def _isolation() -> Iterator[None]:
     savepoint = connection.begin_nested()
     inner = Session(bind=connection, join_transaction_mode="create_savepoint", autoflush=True,
                     expire_on_commit=False)
-    cached = set(registry._compiled)
+    cached = registry.cached_ids()
     db.session.registry.set(inner)
     try:
         with clock.scoped():  # the scenario's dates are this run's only, not other requests'
@@ -286,8 +286,7 @@ def _isolation() -> Iterator[None]:
         inner.close()
         if savepoint.is_active:
             savepoint.rollback()
-        for key in set(registry._compiled) - cached:
-            registry._compiled.pop(key, None)
+        registry.forget(registry.cached_ids() - cached)
 
 
 class _Runner:

@@ -11,7 +11,7 @@ from app import clock
 from app.engine import EngineError
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, User
-from app.services import audit, cases, documents, forms, notifications, panels
+from app.services import audit, cases, documents, forms, notifications, panels, registry
 from app.services.access import actionable_tasks_clause, can_act, can_view, holds, role_holders
 from app.services.errors import (
     Conflict,
@@ -58,6 +58,11 @@ def get_task(actor: User, task_id: int) -> HumanTask:
 
 def _actionable(actor: User, task_id: int) -> HumanTask:
     task = db.session.get(HumanTask, task_id)
+    _check_actionable(actor, task)
+    return task
+
+
+def _check_actionable(actor: User, task: HumanTask | None) -> None:
     if task is None:
         raise NotFound("任务不存在")
     if not can_act(actor, task):
@@ -66,7 +71,6 @@ def _actionable(actor: User, task_id: int) -> HumanTask:
         raise TaskAlreadyCompleted(f"任务“{task.name}”已由{_who(task.completed_by)}办理完毕")
     if task.state != "open":
         raise Conflict(f"任务“{task.name}”已取消（流程已变化）")
-    return task
 
 
 def _who(user: User | None) -> str:
@@ -98,28 +102,32 @@ def task_form(task: HumanTask) -> tuple[forms.FormDefinition, dict[str, Any]]:
     """The form definition and the task's current data (prefill)."""
     instance = task.instance
     meta = instance.version.meta["tasks"].get(task.bpmn_id, {})
-    defn = forms.load_definition(instance.version.sources["files"], meta.get("form"), meta.get("ui"))
+    defn = forms.load_definition(registry.files(instance.version), meta.get("form"), meta.get("ui"))
     case = cases.load(instance, None)
     ready = next((t for t in case.ready_user_tasks() if t.guid == task.task_guid), None)
     return defn, (ready.data if ready else dict(instance.data))
 
 
 def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
-    task = _actionable(actor, task_id)
-    if task.claimed_by_id not in (None, actor.id):
-        raise Conflict(f"任务已被{_who(task.claimed_by)}认领，不能由您办理")
-    with cases.changing(task.instance_id) as instance:
-        db.session.refresh(task)
-        if task.state != "open":
-            raise TaskAlreadyCompleted(f"任务“{task.name}”已由{_who(task.completed_by)}办理完毕")
+    # The task's instance is locked first; its open rows, read after the lock, say whether the
+    # task is still open (and serve the inbox projection).
+    with cases.changing(task_id=task_id) as instance:
+        rows = cases.open_rows(instance)
+        task = next((r for r in rows if r.id == task_id), None)
+        if task is None:
+            task = db.session.get(HumanTask, task_id, populate_existing=True)
+        _check_actionable(actor, task)
+        if task.claimed_by_id not in (None, actor.id):
+            raise Conflict(f"任务已被{_who(task.claimed_by)}认领，不能由您办理")
         if instance.status in ("suspended", "terminated"):
             raise Conflict("流程已挂起或终止，不能办理任务")
         case = cases.load(instance, actor)
         ready = next((t for t in case.ready_user_tasks() if t.guid == task.task_guid), None)
         if ready is None:
             raise Conflict("任务状态已变化，请刷新后重试")
+        subscribed = cases.subscriptions(instance, case)
         meta = instance.version.meta["tasks"].get(task.bpmn_id, {})
-        defn = forms.load_definition(instance.version.sources["files"], meta.get("form"), meta.get("ui"))
+        defn = forms.load_definition(registry.files(instance.version), meta.get("form"), meta.get("ui"))
         panel = panels.get(meta.get("panel"))
         part, data = panel.take(data) if panel is not None and panel.take else ({}, data)
         clean = forms.validate(defn, ready.data, data)
@@ -138,7 +146,7 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
         task.claimed_by_id = task.claimed_by_id or actor.id
         audit.record("task_completed", actor=actor, instance=instance, task=task,
                      details={"name": task.name, "data": clean})
-        cases.save(instance, case, actor, error)
+        cases.save(instance, case, actor, error, rows, subscribed)
         documents.attach(instance, [i for name in forms.document_fields(defn) for i in clean.get(name) or []])
     return instance
 
