@@ -14,13 +14,18 @@ from app.services import clock as clock_service
 from app.services import jobs, outbox, reminders, timers
 
 JOB_BATCH = 20
+# A sweep queues the due timers in batches: one task per TIMER_BATCH instances (each fired in its
+# own transaction), up to SWEEP_LIMIT per sweep; 10,000 due at once are 400 tasks for the workers.
+TIMER_BATCH = 25
+SWEEP_LIMIT = 50_000
 
 
 @shared_task(name="background.sweep")
 def sweep() -> dict[str, object]:
-    """Beat: queue every due timer and unfinished job, deliver the outbox, send reminders."""
+    """Beat: queue the due timers (in batches) and unfinished jobs, deliver the outbox, send reminders."""
     clock_service.sync()
-    fired = [fire_timer.delay(instance_id).id for instance_id in timers.due_instance_ids()]
+    due = timers.due_instance_ids(SWEEP_LIMIT)
+    fired = [fire_timers.delay(due[i:i + TIMER_BATCH]).id for i in range(0, len(due), TIMER_BATCH)]
     advanced = [advance_job.delay(job_id).id for job_id in jobs.pending_ids()]
     delivered = outbox.dispatch()
     reminded = reminders.run()
@@ -33,6 +38,14 @@ def sweep() -> dict[str, object]:
 def fire_timer(instance_id: int) -> bool:
     clock_service.sync()
     return timers.fire_one(instance_id)
+
+
+@shared_task(name="background.fire_timers")
+def fire_timers(instance_ids: list[int]) -> int:
+    """Fire a batch of due timers, each instance in its own transaction; returns how many fired
+    (an instance another worker fired first, or no longer due, is skipped)."""
+    clock_service.sync()
+    return sum(1 for instance_id in instance_ids if timers.fire_one(instance_id))
 
 
 @shared_task(name="background.advance_job")
