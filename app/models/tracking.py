@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -60,8 +60,13 @@ class InstanceCheckpoint(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
-    state: Mapped[dict] = mapped_column(JSON)
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The state as JSON (rows written before migration 0009), or packed: the compact JSON deflated
+    # with the previous checkpoint of the instance (base_id) as the dictionary, a chain of at most
+    # services.checkpoints.MAX_CHAIN rows (depth 0: deflated alone). See services/checkpoints.py.
+    state: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    packed: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    base_id: Mapped[int | None] = mapped_column(ForeignKey("instance_checkpoint.id"), nullable=True)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

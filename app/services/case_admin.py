@@ -25,7 +25,7 @@ from app.models import (
     User,
 )
 from app.rules.field_values import typed_value
-from app.services import audit, cases, forms, messages, registry
+from app.services import audit, cases, checkpoints, forms, messages, registry
 from app.services.errors import Conflict, DomainError, FormInvalid, NotAllowed, NotFound
 
 ACTIONS = ("suspend", "resume", "terminate", "reset", "correct")
@@ -174,7 +174,8 @@ def reset(actor: User, instance_id: int, task_id: Any, reason: Any) -> ProcessIn
         before = {**_snapshot(instance), "data": dict(instance.data or {})}
         runtime = registry.runtime(cases.handler_for(instance, actor))
         try:
-            case, _renamed = runtime.restore_renewed(registry.compiled(instance.version), point.state)
+            case, _renamed = runtime.restore_renewed(registry.compiled(instance.version),
+                                                    checkpoints.state_of(point))
         except EngineError as exc:
             raise DomainError(f"检查点无法加载，不能退回：{exc}") from exc
         cases.save(instance, case, actor)

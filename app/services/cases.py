@@ -21,7 +21,7 @@ from app.engine import Case, EngineError, ReadyTask
 from app.engine.runtime import LIBRARY_VERSION
 from app.extensions import db
 from app.models import HumanTask, InstanceCheckpoint, MessageSubscription, ProcessInstance, User, UserRole
-from app.services import audit, deadlines, outbox, registry
+from app.services import audit, checkpoints, deadlines, outbox, registry
 from app.services.access import org_by_name
 from app.services.errors import Conflict, DomainError, NotFound
 
@@ -161,11 +161,7 @@ def _copy_tracked_fields(instance: ProcessInstance, data: dict[str, Any]) -> Non
 
 
 def _checkpoint(instance: ProcessInstance) -> InstanceCheckpoint:
-    point = InstanceCheckpoint(instance_id=instance.id, version_id=instance.version_id, state=instance.state,
-                               data=dict(instance.data or {}), status=instance.status, created_at=clock.now())
-    db.session.add(point)
-    db.session.flush()
-    return point
+    return checkpoints.create(instance)
 
 
 def _project_inbox(instance: ProcessInstance, case: Case, data: dict[str, Any],
