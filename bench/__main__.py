@@ -48,8 +48,8 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p * (len(ordered) - 1))))]
 
 
-def make_app(folder: str):
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
+def make_app(folder: str, url: str | None = None, **extra):
+    url = url or os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder}/bench.sqlite3"
 
     class BenchConfig(Config):
         APP_ENV = "bench"
@@ -60,6 +60,8 @@ def make_app(folder: str):
         DOCUMENT_DIR = f"{folder}/documents"
         LOGIN_MAX_FAILURES = 10_000
 
+    for key, value in extra.items():
+        setattr(BenchConfig, key, value)
     app = create_app(BenchConfig)
     with app.app_context():
         from app.services.bootstrap import prepare

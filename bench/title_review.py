@@ -84,33 +84,51 @@ def _accepted(users: list[User]) -> tuple[list[int], list[float]]:
     return cases, reviews
 
 
+def session(cases: list[int]) -> dict[str, float | int]:
+    """One session takes the accepted cases to the end of its 评后公示; returns its id and timings (ms)."""
+    _at("2023-07-17")
+    sid = instances.start_instance(_user("edu_office"), "review_session", {
+        "session_name": "基准会次", "meeting_date": "2023-08-30", "members": 15}).id
+    assign = _do("edu_office", sid, "发布评前公示", {"notice_start": "2023-07-17"})
+    _at("2023-07-22T00:00:00+08:00")
+    timers.run_due_timers()
+    _at("2023-07-24")
+    _do("edu_office", sid, "报告评审准备情况", {"meeting_date": "2023-08-30", "composition": "评委会委员15人",
+                                            "summary": "资格审查及评前公示情况"})
+    _do("city_hr", sid, "评审准备情况备案", {"decision": "approve"})
+    _do("liandu_hr", sid, "审核评审准备情况并出具书面意见", {"decision": "approve"})
+    _at("2023-08-30T00:00:00+08:00")
+    timers.run_due_timers()
+    votes = _do("edu_office", sid, "录入评审会议表决结果", {
+        "members": 15, "attending": 13, "on_platform": "yes", "votes": {str(c): {"yes": 10} for c in cases}})
+    _at("2023-08-31")
+    _do("edu_office", sid, "发布评后公示", {"notice_start": "2023-08-31"})
+    _at("2023-09-07T00:00:00+08:00")
+    began = time.perf_counter()
+    timers.run_due_timers()
+    documents = (time.perf_counter() - began) * 1000
+    return {"id": sid, "assign": assign, "votes": votes, "documents": documents}
+
+
+def finish(sid: int, cases: list[int]) -> None:
+    """Publication, certificates and the return of materials: every case and the session complete."""
+    _at("2023-09-08")
+    _do("edu_office", sid, "报送公布申请", {"decision": "approve"})
+    _do("liandu_hr", sid, "审核并发文公布", {"decision": "approve"})
+    _at("2023-09-20")
+    _do("edu_office", sid, "退回评审材料", {"returned_on": "2023-09-20", "decision": "approve"})
+    for case in cases:
+        _do("school_hr", case, "接收退回材料并归档", {"received_on": "2023-09-20", "decision": "approve"})
+
+
 def run(app, count: int = 100) -> None:
     with app.app_context():
         try:
             cases, reviews = _accepted(_applicants(count))
             state = db.session.get(ProcessInstance, cases[0]).state
-            _at("2023-07-17")
-            session = instances.start_instance(_user("edu_office"), "review_session", {
-                "session_name": "基准会次", "meeting_date": "2023-08-30", "members": 15}).id
-            assign = _do("edu_office", session, "发布评前公示", {"notice_start": "2023-07-17"})
-            _at("2023-07-22T00:00:00+08:00")
-            timers.run_due_timers()
-            _at("2023-07-24")
-            _do("edu_office", session, "报告评审准备情况", {"meeting_date": "2023-08-30", "composition": "评委会委员15人",
-                                                        "summary": "资格审查及评前公示情况"})
-            _do("city_hr", session, "评审准备情况备案", {"decision": "approve"})
-            _do("liandu_hr", session, "审核评审准备情况并出具书面意见", {"decision": "approve"})
-            _at("2023-08-30T00:00:00+08:00")
-            timers.run_due_timers()
-            votes = _do("edu_office", session, "录入评审会议表决结果", {
-                "members": 15, "attending": 13, "on_platform": "yes", "votes": {str(c): {"yes": 10} for c in cases}})
-            _at("2023-08-31")
-            _do("edu_office", session, "发布评后公示", {"notice_start": "2023-08-31"})
-            _at("2023-09-07T00:00:00+08:00")
-            began = time.perf_counter()
-            timers.run_due_timers()
-            documents = (time.perf_counter() - began) * 1000
-            outcome = db.session.get(ProcessInstance, session).data
+            steps = session(cases)
+            assign, votes, documents = steps["assign"], steps["votes"], steps["documents"]
+            outcome = db.session.get(ProcessInstance, steps["id"]).data
         finally:
             clock.set_override(None)
     print(f"\n3. 职称评审（{count} 名申报人的评审会次） / the title review, a session of {count} applicants")
