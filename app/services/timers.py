@@ -35,6 +35,7 @@ def fire_one(instance_id: int) -> bool:
             db.session.rollback()
             return False
         case = cases.load(instance, None)
+        subscribed = cases.subscriptions(instance, case)
         due_at = instance.next_timer_at
         error = None
         try:
@@ -42,7 +43,7 @@ def fire_one(instance_id: int) -> bool:
         except EngineError as exc:
             error = exc
         audit.record("timer_fired", instance=instance, details={"due_at": due_at.isoformat()})
-        cases.save(instance, case, None, error)
+        cases.save(instance, case, None, error, subscribed=subscribed)
         cases.commit()
     except (StaleDataError, Conflict):
         db.session.rollback()  # another sweep or a user saved it first; nothing is applied twice
