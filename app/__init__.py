@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
         case_admin,
         dashboard,
         inbox,
+        jobs,
         migrations,
         model_archive,
         models,
@@ -87,7 +88,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (auth, pages, archive, public, reports, authority, oversight, api,
-                   models, migrations, model_archive, studio, scenarios, plans, timeline,
+                   models, migrations, jobs, model_archive, studio, scenarios, plans, timeline,
                    tracking, case_admin, dashboard, inbox, notifications):
         app.register_blueprint(module.bp)
 

@@ -48,6 +48,9 @@ class Config:
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
     CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", "") or None
     TIMER_SWEEP_SECONDS = int(os.environ.get("TIMER_SWEEP_SECONDS", "30"))
+    # A case-list Excel export of more rows than this is written by a background job (progress
+    # page, download when done); up to it the file is sent in the request.
+    EXPORT_SYNC_ROWS = int(os.environ.get("EXPORT_SYNC_ROWS", "2000"))
     # API bearer tokens live this many hours.
     TOKEN_HOURS = int(os.environ.get("TOKEN_HOURS", "12"))
     # Failed logins allowed per username within LOGIN_WINDOW_MINUTES before refusing.

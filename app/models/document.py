@@ -24,7 +24,8 @@ class Document(db.Model):
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # upload, or what was generated: letter_4_2, list_4_3, recommendation_list, written_opinion,
-    # publication, commission_letter, objection_evidence, objection_report
+    # publication, commission_letter, objection_evidence, objection_report, case_export (a
+    # background job's case list: no instance, no uploader; offered only on the job's page)
     kind: Mapped[str] = mapped_column(String(40), default="upload")
     doc_no: Mapped[str | None] = mapped_column(String(80))  # 文号 of a generated document
     # None: everyone who may see the case; officials: committee offices and HR bureaus only

@@ -137,12 +137,17 @@ def for_instance(instance: ProcessInstance, viewer: User | None = None) -> list[
     return [d for d in docs if may_see(viewer, d)]
 
 
-def store_generated(instance: ProcessInstance, kind: str, name: str, content: bytes, content_type: str,
+def store_generated(instance: ProcessInstance | None, kind: str, name: str, content: bytes, content_type: str,
                     doc_no: str | None, actor: User | None) -> Document:
-    """Keep a document the system produced (a letter, a list) with the case. The caller commits."""
+    """Keep a document the system produced (a letter, a list) with the case. The caller commits.
+
+    ``instance`` None: a file that belongs to no case (a background job's export, offered only
+    through the job's page); pass ``actor`` None for it too, so that no one can attach it to a
+    case as an upload of their own."""
     doc = Document(id=str(uuid.uuid4()), name=name[:255], size=len(content), content_type=content_type,
                    sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=actor.id if actor else None,
-                   instance_id=instance.id, created_at=clock.now(), kind=kind, doc_no=doc_no)
+                   instance_id=instance.id if instance is not None else None, created_at=clock.now(),
+                   kind=kind, doc_no=doc_no)
     path = _path(doc.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)

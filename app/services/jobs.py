@@ -4,11 +4,18 @@ A job (``BackgroundJob``) holds its items in ``params["items"]``; a handler regi
 ``kind`` processes one item inside the transaction that also records the item's result, so a
 crash never loses or repeats an item. ``advance(job_id)`` processes the next batch; the
 in-process sweeper (``flask run-server``) calls ``run_pending()`` so a job progresses while
-nobody watches, and the progress page advances it when polled. (A later step may hand
-``advance`` to Celery; the interface stays ``advance(job_id)``.)
+nobody watches, and the progress page advances it when polled; with a Celery broker,
+app/background.py hands ``advance`` to workers instead.
 
 Counters: ``done`` is the number of items processed (succeeded or not), ``failed`` how many of
 them failed; ``results`` has one ``{"id", "ok", "message", …}`` per processed item, in order.
+
+A kind registers its handler with a label, and optionally how many items one ``advance`` call
+may process (a heavy item, such as a thousand rows of an export, keeps one poll short), who
+besides the creator and system administrators may watch the job, and a clean-up run after the
+commit that finished the job. A handler may leave a file (``attach_file``: a Document shown as
+the job's download) or a result to link to (``set_outcome``), or stop the job (``stop``) when
+the remaining items cannot succeed.
 """
 
 from __future__ import annotations
@@ -23,8 +30,8 @@ from sqlalchemy.exc import OperationalError
 
 from app import clock
 from app.extensions import db
-from app.models import BackgroundJob, User
-from app.services.errors import DomainError, NotFound
+from app.models import BackgroundJob, Document, User
+from app.services.errors import DomainError, NotAllowed, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -41,18 +48,36 @@ class ItemResult:
 
 # handler(job, item, actor) -> ItemResult; runs inside the item's transaction, must not commit.
 Handler = Callable[[BackgroundJob, Any, User | None], ItemResult]
+Viewers = Callable[[User], bool]
+Cleanup = Callable[[BackgroundJob], None]
 _HANDLERS: dict[str, Handler] = {}
+_BATCH: dict[str, int] = {}
+_VIEWERS: dict[str, Viewers] = {}
+_CLEANUP: dict[str, Cleanup] = {}
+ADMIN_ROLE = "system_admin"
 
 
-def register(kind: str, handler: Handler, label: str | None = None) -> None:
+def register(kind: str, handler: Handler, label: str | None = None, *, batch: int | None = None,
+             viewers: Viewers | None = None, cleanup: Cleanup | None = None) -> None:
+    """``batch``: at most this many items per ``advance``; ``viewers``: who else may watch a job of
+    this kind; ``cleanup``: run once after the commit that finished (or stopped) a job."""
     _HANDLERS[kind] = handler
     if label:
         KIND_LABELS[kind] = label
+    if batch is not None:
+        _BATCH[kind] = max(1, batch)
+    if viewers is not None:
+        _VIEWERS[kind] = viewers
+    if cleanup is not None:
+        _CLEANUP[kind] = cleanup
 
 
 def _load_handlers() -> None:
     """Import the modules that register handlers (they import this one)."""
-    from app.services import migration  # noqa: F401
+    from app.services import case_export, migration, plan_import  # noqa: F401
+
+    # Whoever may migrate instances follows any bulk migration, not only its creator.
+    _VIEWERS.setdefault(migration.JOB_KIND, migration.may_migrate)
 
 
 def create(kind: str, items: list[Any], actor: User | None, params: dict[str, Any] | None = None) -> BackgroundJob:
@@ -74,6 +99,56 @@ def get(job_id: int) -> BackgroundJob:
 
 def finished(job: BackgroundJob) -> bool:
     return job.status in ("done", "failed")
+
+
+# -- who may follow a job -----------------------------------------------------------------------
+def may_view(actor: User | None, job: BackgroundJob) -> bool:
+    """The job's creator, system administrators, and whoever the job's kind lets watch it."""
+    if actor is None or not getattr(actor, "is_authenticated", True):
+        return False
+    if job.created_by_id is not None and job.created_by_id == actor.id:
+        return True
+    if actor.has_role(ADMIN_ROLE):
+        return True
+    _load_handlers()
+    extra = _VIEWERS.get(job.kind)
+    return bool(extra is not None and extra(actor))
+
+
+def get_for(actor: User | None, job_id: int) -> BackgroundJob:
+    """The job, for someone allowed to follow it (NotFound, NotAllowed otherwise)."""
+    job = get(job_id)
+    if not may_view(actor, job):
+        raise NotAllowed("您无权查看该后台作业（只有发起人和系统管理员可以查看）")
+    return job
+
+
+# -- what a handler may leave on its job --------------------------------------------------------
+def attach_file(job: BackgroundJob, document: Document) -> None:
+    """The file the job produced (shown for download once the job is finished). In the item's transaction."""
+    job.params = {**(job.params or {}), "document_id": document.id}
+
+
+def document_of(job: BackgroundJob) -> Document | None:
+    doc_id = (job.params or {}).get("document_id")
+    return db.session.get(Document, doc_id) if doc_id else None
+
+
+def set_outcome(job: BackgroundJob, kind: str, ident: int | str, label: str) -> None:
+    """What the job made, to link to from its page (the web layer knows the address of ``kind``)."""
+    job.params = {**(job.params or {}), "outcome": {"kind": kind, "id": ident, "label": label}}
+
+
+def stop(job: BackgroundJob, message: str) -> None:
+    """End the job now: the remaining items are not processed (in the item's transaction)."""
+    job.status = "failed"
+    job.error = message
+    job.finished_at = clock.now()
+
+
+def earlier_failures(job: BackgroundJob) -> int:
+    """How many of the items processed so far failed (a handler's check before building on them)."""
+    return sum(1 for r in job.results or [] if not r.get("ok"))
 
 
 def _lock(job_id: int) -> BackgroundJob | None:
@@ -144,8 +219,23 @@ def _step(job_id: int) -> bool:
         db.session.rollback()
         return _record_failure(job_id, index, item, "处理失败（系统内部错误），请联系系统管理员")
     _record(job, item, result)
+    ended = finished(job)
     db.session.commit()
+    if ended:
+        _clean_up(job_id)
     return True
+
+
+def _clean_up(job_id: int) -> None:
+    job = get(job_id)
+    cleanup = _CLEANUP.get(job.kind)
+    if cleanup is None:
+        return
+    try:
+        cleanup(job)
+    except Exception:  # noqa: BLE001 - the job is finished; a leftover file is only logged
+        logger.exception("clean-up of job %s failed", job_id)
+    db.session.rollback()
 
 
 def _record_failure(job_id: int, index: int, item: Any, message: str) -> bool:
@@ -159,7 +249,10 @@ def _record_failure(job_id: int, index: int, item: Any, message: str) -> bool:
         job.status = "running"
         job.started_at = clock.now()
     _record(job, item, ItemResult(False, message))
+    ended = finished(job)
     db.session.commit()
+    if ended:
+        _clean_up(job_id)
     return True
 
 
@@ -169,7 +262,8 @@ def advance(job_id: int, batch: int = 20) -> BackgroundJob:
     Each item commits on its own, so call this outside any unit of work of the caller's: it
     starts from a fresh transaction (what the caller has not committed is discarded)."""
     _load_handlers()
-    get(job_id)
+    kind = get(job_id).kind
+    batch = min(batch, _BATCH.get(kind, batch))
     db.session.rollback()
     for _ in range(max(0, batch)):
         if not _step(job_id):
@@ -195,6 +289,7 @@ def run_pending(limit: int = 10, batch: int = 20) -> int:
 
 def progress(job: BackgroundJob) -> dict[str, Any]:
     """The job as the progress page and its polling script show it."""
+    doc = document_of(job) if finished(job) else None
     return {
         "id": job.id,
         "kind": job.kind,
@@ -209,4 +304,6 @@ def progress(job: BackgroundJob) -> dict[str, Any]:
         "finished": finished(job),
         "error": job.error,
         "results": list(job.results or []),
+        "file": {"name": doc.name, "size": doc.size} if doc is not None else None,
+        "outcome": (job.params or {}).get("outcome") if finished(job) else None,
     }

@@ -158,17 +158,29 @@ def _entry_rule(row: PlanRow, county: str | None) -> dict[str, Any]:
     return rule
 
 
+def write_entries(plan: AnnualPlan, rows: list[PlanRow]) -> None:
+    """Add the rows to the plan; a row whose section and number the plan has already rewrites that
+    entry, so writing the same rows again leaves one entry each. The caller commits."""
+    county = None if _is_city(plan.issuer) else plan.issuer.county
+    existing = {(e.section, e.seq): e for e in plan.entries}
+    for row in sorted(rows, key=lambda r: (SECTION_ORDER[r.section], r.seq)):
+        entry = existing.get((row.section, row.seq))
+        if entry is None:
+            entry = PlanEntry(section=row.section, seq=row.seq)
+            plan.entries.append(entry)
+            existing[(row.section, row.seq)] = entry
+        entry.section_order, entry.name = SECTION_ORDER[row.section], row.name
+        entry.titles_evaluated, entry.titles_recommended = row.titles_evaluated, row.titles_recommended
+        entry.start_month, entry.finish_months = row.start_month, row.finish_months
+        entry.office, entry.phone, entry.scope = row.office, row.phone, row.scope
+        entry.per_county = plan_text.is_per_county(row.name) and county is None
+        entry.rule = _entry_rule(row, county)
+
+
 def _fill(plan: AnnualPlan, rows: list[PlanRow]) -> None:
     plan.entries.clear()
     db.session.flush()
-    county = None if _is_city(plan.issuer) else plan.issuer.county
-    for row in sorted(rows, key=lambda r: (SECTION_ORDER[r.section], r.seq)):
-        plan.entries.append(PlanEntry(
-            section=row.section, section_order=SECTION_ORDER[row.section], seq=row.seq, name=row.name,
-            titles_evaluated=row.titles_evaluated, titles_recommended=row.titles_recommended,
-            start_month=row.start_month, finish_months=row.finish_months, office=row.office, phone=row.phone,
-            scope=row.scope, per_county=plan_text.is_per_county(row.name) and county is None,
-            rule=_entry_rule(row, county)))
+    write_entries(plan, rows)
 
 
 def _new_plan(year: int, issuer: Organisation, actor: User | None, **fields: Any) -> AnnualPlan:
@@ -187,30 +199,55 @@ class PlanHeader:
     basis_doc_nos: tuple[str, ...] = ()
 
 
-def import_table(actor: User | None, year: int, filename: str, content: bytes, *, issuer: Organisation,
-                 header: PlanHeader = PlanHeader(), check_access: bool = True) -> AnnualPlan:
-    """A new draft plan from a CSV/Excel table, or the rows of an existing draft replaced.
+def check_import(actor: User | None, year: int, filename: str, content: bytes, *, issuer: Organisation,
+                 check_access: bool = True) -> list[PlanRow]:
+    """The rows of a plan table that may be imported as the issuer's draft for the year.
 
     Any bad cell refuses the whole table (PlanTableInvalid, with row and column); a published plan
-    is never overwritten. The caller commits."""
+    is never overwritten (Conflict). Writes nothing."""
     if check_access and actor is not None:
         require_manage(actor, issuer)
     if not 2000 <= year <= 2100:
         raise FormInvalid("年度不正确", {"year": ["年度应为 2000–2100 之间的年份"]})
     rows = read_table(filename, content, year)
+    _draft_or_none(year, issuer)
+    return rows
+
+
+def _draft_or_none(year: int, issuer: Organisation) -> AnnualPlan | None:
     plan = db.session.scalar(select(AnnualPlan).where(AnnualPlan.year == year, AnnualPlan.issuer_org_id == issuer.id))
     if plan is not None and plan.status != "draft":
         raise Conflict(f"{issuer.name}{year}年度计划已发布，不能整表覆盖；请逐行修改")
-    if plan is None:
-        plan = _new_plan(year, issuer, actor)
+    return plan
+
+
+def prepare_draft(actor: User | None, year: int, issuer: Organisation, header: PlanHeader) -> AnnualPlan:
+    """The issuer's draft for the year, new or emptied, with the header of the import. The caller commits."""
+    plan = _draft_or_none(year, issuer) or _new_plan(year, issuer, actor)
     plan.doc_no = header.doc_no or plan.doc_no
     plan.issue_date = header.issue_date or plan.issue_date
     if header.basis_doc_nos:
         plan.basis_doc_nos = list(header.basis_doc_nos)
-    _fill(plan, rows)
+    plan.entries.clear()
     db.session.flush()
-    audit.record("plan_imported", actor=actor, details={"plan_id": plan.id, "year": year, "issuer": issuer.name,
-                                                       "rows": len(rows), "file": filename})
+    return plan
+
+
+def record_import(actor: User | None, plan: AnnualPlan, rows: int, filename: str, **details: Any) -> None:
+    audit.record("plan_imported", actor=actor, details={"plan_id": plan.id, "year": plan.year,
+                                                       "issuer": plan.issuer.name, "rows": rows, "file": filename,
+                                                       **details})
+
+
+def import_table(actor: User | None, year: int, filename: str, content: bytes, *, issuer: Organisation,
+                 header: PlanHeader = PlanHeader(), check_access: bool = True) -> AnnualPlan:
+    """A new draft plan from a CSV/Excel table, or the rows of an existing draft replaced, at once
+    (the import page runs the same steps as a background job: plan_import). The caller commits."""
+    rows = check_import(actor, year, filename, content, issuer=issuer, check_access=check_access)
+    plan = prepare_draft(actor, year, issuer, header)
+    write_entries(plan, rows)
+    db.session.flush()
+    record_import(actor, plan, len(rows), filename)
     return plan
 
 

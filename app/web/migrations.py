@@ -1,15 +1,17 @@
-"""版本迁移: moving running instances to another version of their model, bulk progress, undo."""
+"""版本迁移: moving running instances to another version of their model, in bulk, and undo.
+
+The bulk job's progress page (/jobs/<id>) is the generic one of app/web/jobs.py.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app import worker
 from app.models import ProcessInstance
-from app.services import jobs, migration
+from app.services import migration
 from app.services.access import can_view
 from app.services.errors import FormInvalid, NotFound
 
@@ -89,26 +91,7 @@ def migrate(process_id: str):
             checked = set()
         return _page(process_id, 422, messages, checked)
     flash(f"已开始迁移 {job.total} 个实例到版本 {target.version}", "success")
-    return redirect(url_for("migrations.job", job_id=job.id))
-
-
-@bp.get("/jobs/<int:job_id>")
-@login_required
-def job(job_id: int):
-    migration.require_migrator(current_user)
-    item = jobs.get(job_id)
-    return render_template("migrations/job.html", job=item, progress=jobs.progress(item))
-
-
-@bp.get("/jobs/<int:job_id>.json")
-@login_required
-def job_json(job_id: int):
-    """The job's progress; without Celery workers each poll also advances it by one batch."""
-    migration.require_migrator(current_user)
-    item = jobs.get(job_id)
-    if not jobs.finished(item) and not worker.enabled():
-        item = jobs.advance(job_id)
-    return jsonify(jobs.progress(item))
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 @bp.get("/instances/<int:instance_id>/migrations")

@@ -18,7 +18,7 @@ from app import clock
 from app.extensions import db
 from app.models import AnnualPlan, Organisation, PlanEntry
 from app.rules.plan_text import join_months, join_titles
-from app.services import committees, plans
+from app.services import committees, plan_import, plans
 from app.services.errors import Conflict, DomainError, FormInvalid, NotAllowed, NotFound
 from app.services.plan_io import LABELS, SECTION_LABELS, PlanTableInvalid, parse_rows
 from app.web.form_errors import attach_errors
@@ -124,10 +124,9 @@ def import_plan():
             except ValueError as exc:
                 raise FormInvalid("印发日期格式不正确", {"issue_date": ["日期格式应为 YYYY-MM-DD"]}) from exc
         basis = tuple(p.strip() for p in (form.basis_doc_nos.data or "").split("、") if p.strip())
-        plan = plans.import_table(current_user, form.year.data, upload.filename, upload.read(), issuer=issuer,
-                                  header=plans.PlanHeader(doc_no=form.doc_no.data or None, issue_date=issued,
-                                                          basis_doc_nos=basis))
-        db.session.commit()
+        job = plan_import.start(current_user, form.year.data, upload.filename, upload.read(), issuer=issuer,
+                                header=plans.PlanHeader(doc_no=form.doc_no.data or None, issue_date=issued,
+                                                        basis_doc_nos=basis))
     except PlanTableInvalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
@@ -137,8 +136,9 @@ def import_plan():
         flash(exc.message, "error")
         errors = attach_errors(form, exc.fields, {"file": "计划表", "issue_date": "印发日期", "year": "计划年度"})
         return _import_page(form, exc.status, errors=errors or [exc.message])
-    flash(f"已导入{plans.title_of(plan)}（草稿，{len(plan.entries)} 行）；核对后发布即生效", "success")
-    return redirect(url_for("plans.show", plan_id=plan.id))
+    flash(f"计划表校验通过（{len(job.params['rows'])} 行），正在导入为{form.year.data}年度草稿；"
+          "完成后核对，发布即生效", "success")
+    return redirect(url_for("jobs.show", job_id=job.id))
 
 
 # -- one plan -----------------------------------------------------------------------------------

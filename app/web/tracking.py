@@ -85,6 +85,10 @@ def without(params: dict[str, list[str]], name: str) -> dict[str, list[str]]:
     return {k: v for k, v in params.items() if k not in (name, "page")}
 
 
+# The background export (a job) writes text cells as the page shows them.
+case_export.set_display(display)
+
+
 # -- pages -----------------------------------------------------------------------------------
 def _args() -> dict[str, list[str]]:
     return case_search.normalise(request.args.to_dict(flat=False))
@@ -143,6 +147,10 @@ def export():
     title = f"案件跟踪（{clock.to_local(clock.now()):%Y-%m-%d %H:%M} 导出；{filters_text(params)}；共 {total} 条"
     if total > case_search.EXPORT_CAP:
         title += f"，超过导出上限，仅含前 {case_search.EXPORT_CAP} 条"
+    if case_export.in_background(total):
+        job = case_export.start_job(current_user, query, title + "）", cap=case_search.EXPORT_CAP)
+        flash(f"共 {min(total, case_search.EXPORT_CAP)} 条，正在后台生成 Excel 文件；完成后可在本页下载", "info")
+        return redirect(url_for("jobs.show", job_id=job.id))
     # Spooled: a large workbook goes to a temporary file instead of memory; send_file closes it.
     out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
     case_export.write(query, title + "）", display, out, cap=case_search.EXPORT_CAP)

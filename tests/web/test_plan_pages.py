@@ -18,10 +18,16 @@ ROW = ("city_committee,1,市交通工程技术人员中级专业技术职务任�
 
 
 def _upload(browser: Browser, content: bytes, name: str = "附件1.csv", year: int = 2023, **extra):
+    """Post the import form; a checked table is written by a job: poll its page until it is done."""
     html = browser.page("/plans/import")
-    return browser.client.post("/plans/import", data={
+    response = browser.client.post("/plans/import", data={
         "csrf_token": csrf_from(html), "year": str(year), "file": (io.BytesIO(content), name), **extra},
         content_type="multipart/form-data")
+    if response.status_code == 302 and "/jobs/" in response.headers["Location"]:
+        polls = [browser.client.get(response.headers["Location"] + ".json").get_json() for _ in range(3)]
+        assert polls[-1]["finished"] and polls[-1]["failed"] == 0, polls[-1]
+        db.session.rollback()
+    return response
 
 
 def test_the_plan_list_and_a_plan_page(ctx, app):
