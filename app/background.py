@@ -57,6 +57,14 @@ def advance_job(job_id: int) -> dict:
     return {**jobs.progress(job), "next": following}
 
 
+@shared_task(name="background.dispatch_outbox")
+def dispatch_outbox() -> int:
+    """Deliver the pending messages (a use case's, handed over after its commit); returns how many.
+    Two at once deliver each message once: a row is taken under its lock and marked delivered."""
+    clock_service.sync()
+    return outbox.dispatch()
+
+
 def start_job(job_id: int) -> str | None:
     """After the job's row is committed: hand it to a worker; returns the task id (None: no broker,
     the progress page's polling and the in-process sweep run it)."""

@@ -158,3 +158,24 @@ def user(ctx):
         return db.session.scalar(select(User).where(User.username == username))
 
     return _get
+
+
+@pytest.fixture()
+def celery_worker(ctx):
+    """A real Celery worker (two threads) on the local Redis, running tasks on the test database;
+    tests using it are marked celery_support.needs_redis."""
+    import redis
+    from celery.contrib.testing.worker import start_worker
+    from celery_support import BACKEND, BROKER
+
+    from app import worker
+
+    for url in (BROKER, BACKEND):
+        redis.Redis.from_url(url).flushdb()
+    ctx.config.update(CELERY_BROKER_URL=BROKER, CELERY_RESULT_BACKEND=BACKEND)
+    app = worker.init_celery(ctx)
+    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30):
+        yield app
+    ctx.config.update(CELERY_BROKER_URL="", CELERY_RESULT_BACKEND=None)
+    worker.init_celery(ctx)
+

@@ -81,13 +81,13 @@ def handler_for(instance: ProcessInstance, actor: User | None):
     return handle
 
 
-def commit() -> None:
-    """Commit the use case, then deliver the messages it sent to other instances (a use case that
-    sent none does not look; messages a failed delivery left behind are the sweep's to retry)."""
+def commit() -> str | None:
+    """Commit the use case, then deliver the messages it sent to other instances, here or (with
+    Celery workers) in a worker: returns that task's id. A use case that sent none does not look;
+    messages a failed delivery left behind are the sweep's to retry."""
     pending = outbox.take_pending()
     db.session.commit()
-    if pending:
-        outbox.dispatch()
+    return outbox.dispatch_after_commit() if pending else None
 
 
 def load(instance: ProcessInstance, actor: User | None) -> Case:

@@ -12,7 +12,8 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from app import clock
 from app.extensions import db
@@ -44,6 +45,19 @@ def take_pending() -> bool:
 
 
 def _next_pending() -> OutboxMessage | None:
+    """The oldest deliverable row, locked (PostgreSQL skips rows another dispatcher holds; SQLite
+    takes the database's write lock first, so a second dispatcher waits and then sees the row
+    delivered)."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        take = text("UPDATE outbox_message SET attempts = attempts WHERE id = (SELECT id FROM outbox_message "
+                    "WHERE status = 'pending' AND attempts < :most ORDER BY id LIMIT 1)")
+        try:
+            db.session.execute(take, {"most": MAX_ATTEMPTS})
+        except OperationalError:
+            # This transaction read before another writer committed: start afresh (it then waits
+            # for the lock). dispatch runs after its caller's commit, so nothing is lost.
+            db.session.rollback()
+            db.session.execute(take, {"most": MAX_ATTEMPTS})
     return db.session.scalar(
         select(OutboxMessage)
         .where(OutboxMessage.status == "pending", OutboxMessage.attempts < MAX_ATTEMPTS)
@@ -62,6 +76,17 @@ def _deliver_row(row: OutboxMessage) -> None:
     row.status = "delivered" if targets else "dropped"
     row.delivered_to = targets
     row.processed_at = clock.now()
+
+
+def dispatch_after_commit() -> str | None:
+    """After a use case committed messages: with Celery workers, their delivery is a worker's (the
+    request returns at once; returns the task id); without, delivered here and now."""
+    from app import background, worker
+
+    if worker.enabled():
+        return background.dispatch_outbox.delay().id
+    dispatch()
+    return None
 
 
 def dispatch(limit: int = 10_000) -> int:

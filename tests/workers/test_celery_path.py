@@ -7,45 +7,20 @@ Waiting is on task results (AsyncResult.get), never on sleeps.
 
 from __future__ import annotations
 
-import pytest
-import redis
 from api_client import Api
-from celery.contrib.testing.worker import start_worker
 from celery.result import AsyncResult
+from celery_support import WAIT, needs_redis
 from sqlalchemy import func, select
 
-from app import background, worker
+from app import background
 from app.extensions import db
 from app.models import Event, ProcessInstance
 from app.services import jobs
 
-BROKER = "redis://127.0.0.1:6379/13"
-BACKEND = "redis://127.0.0.1:6379/14"
 GRAD = {"education": "本科", "graduation_date": "2021-06-30", "work_start_date": "2021-07-01",
         "months_pre_degree": 0, "specialty": "农学", "requested_level": "助理级"}
-WAIT = 60  # seconds a result may take at most (a loaded CI machine), not a sleep
 
-
-def _redis_up() -> bool:
-    try:
-        return bool(redis.Redis.from_url(BROKER, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _redis_up(), reason="Redis（127.0.0.1:6379）未运行")
-
-
-@pytest.fixture()
-def celery_worker(ctx):
-    for url in (BROKER, BACKEND):
-        redis.Redis.from_url(url).flushdb()
-    ctx.config.update(CELERY_BROKER_URL=BROKER, CELERY_RESULT_BACKEND=BACKEND)
-    app = worker.init_celery(ctx)
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=30):
-        yield app
-    ctx.config.update(CELERY_BROKER_URL="", CELERY_RESULT_BACKEND=None)
-    worker.init_celery(ctx)
+pytestmark = needs_redis
 
 
 def _waiting_on_batch(client, count: int) -> list[int]:
