@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, exists, func, or_, select, true
+from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from app import clock
@@ -26,6 +26,7 @@ SORTS = {"due": "截止日期", "created": "生成时间", "name": "任务名称
 DIRECTIONS = {"asc": "升序", "desc": "降序"}
 WEEK_WORKING_DAYS = 5
 MAX_TEXT = 100
+PAGE_SIZE = 50  # tasks per inbox list page
 
 
 @dataclass(frozen=True)
@@ -85,24 +86,33 @@ def _due_clause(due: str, today: date) -> ColumnElement[bool]:
     return HumanTask.due_date.is_(None)
 
 
-def _filtered(actor: User, filters: InboxFilters, scope: str) -> Select:
-    query = select(HumanTask).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id).where(
-        actionable_tasks_clause(actor))
-    scoped = tasks.scope_clause(actor, scope)
-    if scoped is not None:
-        query = query.where(scoped)
+def _conditions(filters: InboxFilters) -> list[ColumnElement[bool]]:
+    """The filters' conditions (those on the process or text need ProcessInstance joined)."""
+    found: list[ColumnElement[bool]] = []
     if filters.process:
-        query = query.where(ProcessInstance.process_id == filters.process)
+        found.append(ProcessInstance.process_id == filters.process)
     if filters.task:
-        query = query.where(HumanTask.name == filters.task)
+        found.append(HumanTask.name == filters.task)
     if filters.due:
-        query = query.where(_due_clause(filters.due, clock.today()))
+        found.append(_due_clause(filters.due, clock.today()))
     if filters.q:
         pattern = _like(filters.q)
         applicant = exists(select(User.id).where(
             User.id == ProcessInstance.starter_id, User.display_name.ilike(pattern, escape="\\")))
-        query = query.where(or_(ProcessInstance.title.ilike(pattern, escape="\\"), applicant))
+        found.append(or_(ProcessInstance.title.ilike(pattern, escape="\\"), applicant))
+    return found
+
+
+def _joined(query: Select, filters: InboxFilters) -> Select:
+    if filters.process or filters.q:
+        return query.join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
     return query
+
+
+def _filtered(actor: User, filters: InboxFilters, scope: str) -> Select:
+    query = _joined(select(HumanTask), filters).where(actionable_tasks_clause(actor), *_conditions(filters))
+    scoped = tasks.scope_clause(actor, scope)
+    return query.where(scoped) if scoped is not None else query
 
 
 def _ordered(query: Select, filters: InboxFilters) -> Select:
@@ -122,33 +132,73 @@ def _ordered(query: Select, filters: InboxFilters) -> Select:
 
 def inbox_tasks(actor: User, filters: InboxFilters, scope: str = "all") -> list[HumanTask]:
     """scope as in tasks.open_tasks_for: all, mine (assigned to or claimed by me), group (unclaimed)."""
-    query = _ordered(_filtered(actor, filters, scope), filters).options(
-        selectinload(HumanTask.instance).selectinload(ProcessInstance.version),
+    return list(db.session.scalars(_with_rows(_ordered(_filtered(actor, filters, scope), filters))))
+
+
+def _with_rows(query: Select) -> Select:
+    # What the inbox shows of each task (the instance's state, a large column, is not read).
+    return query.options(
+        selectinload(HumanTask.instance).options(defer(ProcessInstance.state), selectinload(ProcessInstance.version)),
         selectinload(HumanTask.org), selectinload(HumanTask.claimed_by), selectinload(HumanTask.assignee),
         selectinload(HumanTask.delegated_by))
-    return list(db.session.scalars(query))
 
 
-def due_counts(actor: User) -> dict[str, int]:
-    """Over all the actor's actionable tasks (whatever the filters): overdue and due today."""
+@dataclass(frozen=True)
+class TaskPage:
+    tasks: list[HumanTask]
+    total: int
+    page: int
+    pages: int
+
+
+def task_page(actor: User, filters: InboxFilters, scope: str, page: int, per_page: int | None = None,
+              total: int | None = None) -> TaskPage:
+    """One page of inbox_tasks (pages from 1; a page past the end gives the last) and the count
+    (``total`` when the caller has it from `counts`)."""
+    per_page = per_page or PAGE_SIZE
+    query = _filtered(actor, filters, scope)
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(HumanTask.id).subquery()))
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    rows = db.session.scalars(_with_rows(_ordered(query, filters)).limit(per_page).offset((page - 1) * per_page))
+    return TaskPage(list(rows), total, page, pages)
+
+
+def counts(actor: User, filters: InboxFilters) -> dict[str, int]:
+    """In one pass over the actor's actionable tasks: how many the filters leave in "mine" and
+    "group", and (whatever the filters) how many are overdue, due today, and in all."""
     today = clock.today()
-    row = db.session.execute(
-        select(func.count().filter(HumanTask.due_date < today), func.count().filter(HumanTask.due_date == today),
-               func.count())
-        .select_from(HumanTask).where(actionable_tasks_clause(actor))
-    ).one()
-    return {"overdue": int(row[0] or 0), "today": int(row[1] or 0), "total": int(row[2] or 0)}
+    narrowed = and_(true(), *_conditions(filters))
+    mine, group = tasks.scope_clause(actor, "mine"), tasks.scope_clause(actor, "group")
+    row = _joined(select(func.count().filter(and_(narrowed, mine)), func.count().filter(and_(narrowed, group)),
+                         func.count().filter(HumanTask.due_date < today), func.count().filter(HumanTask.due_date == today),
+                         func.count()).select_from(HumanTask), filters).where(actionable_tasks_clause(actor))
+    found = db.session.execute(row).one()
+    return {"mine": int(found[0] or 0), "group": int(found[1] or 0), "overdue": int(found[2] or 0),
+            "today": int(found[3] or 0), "total": int(found[4] or 0)}
+
+
+def page_number(args: Mapping[str, str], name: str) -> int:
+    """A page parameter: a positive whole number, else 1."""
+    raw = (args.get(name) or "").strip()
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
 def filter_choices(actor: User) -> dict[str, list[tuple[str, str]]]:
-    """The processes and task names the actor's open tasks belong to (the filter selects)."""
-    base = select(HumanTask).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id).where(
-        actionable_tasks_clause(actor)).subquery()
-    processes = db.session.execute(
-        select(ProcessInstance.process_id, func.max(ProcessVersion.name))
-        .join(ProcessVersion, ProcessInstance.version_id == ProcessVersion.id)
-        .where(ProcessInstance.id.in_(select(base.c.instance_id)))
-        .group_by(ProcessInstance.process_id).order_by(ProcessInstance.process_id)
+    """The processes and task names the actor's open tasks belong to (the filter selects): one
+    grouped pass over those tasks, each task's version looked up by its instance's key."""
+    version = select(ProcessInstance.version_id).where(
+        ProcessInstance.id == HumanTask.instance_id).scalar_subquery().label("version_id")
+    open_tasks = select(HumanTask.name, version).where(actionable_tasks_clause(actor)).subquery()
+    found = db.session.execute(
+        select(open_tasks.c.name, open_tasks.c.version_id).group_by(open_tasks.c.name, open_tasks.c.version_id)
     ).all()
-    names = db.session.scalars(select(base.c.name).distinct().order_by(base.c.name)).all()
-    return {"process": [(p, n) for p, n in processes], "task": [(n, n) for n in names]}
+    versions = {v.id: v for v in db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.id.in_({v for _, v in found})))}
+    processes: dict[str, str] = {}
+    for _, version_id in found:
+        v = versions[version_id]
+        processes[v.process_id] = max(processes.get(v.process_id, v.name), v.name)
+    names = sorted({name for name, _ in found})
+    return {"process": sorted(processes.items()), "task": [(n, n) for n in names]}

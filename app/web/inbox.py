@@ -17,6 +17,7 @@ from app.services.errors import DomainError, FormInvalid
 bp = Blueprint("inbox", __name__)
 
 FILTER_PARAMS = ("process", "task", "due", "q", "sort", "dir")
+PAGE_PARAMS = ("page", "mine_page")
 
 
 # -- template helpers (the instance and task pages use them without passing anything) -----------
@@ -64,21 +65,31 @@ def inbox_page(args) -> tuple[dict[str, Any], int]:
         filters = inbox_query.parse_filters(args)
     except FormInvalid as exc:
         filters, status, error = inbox_query.InboxFilters(), 400, exc.message
-    mine = inbox_query.inbox_tasks(current_user, filters, scope="mine")
-    group = inbox_query.inbox_tasks(current_user, filters, scope="group")
+    counts = inbox_query.counts(current_user, filters)
+    mine_page = inbox_query.task_page(current_user, filters, "mine", inbox_query.page_number(args, "mine_page"),
+                                      total=counts["mine"])
+    group_page = inbox_query.task_page(current_user, filters, "group", inbox_query.page_number(args, "page"),
+                                       total=counts["group"])
+    mine, group = mine_page.tasks, group_page.tasks
     steps = batch.offered_steps(current_user, [*mine, *group])
     batchable = {task_id: key for key, step in steps.items() for task_id in step.task_ids}
     return {
-        "mine": mine, "group": group, "notices": notifications.for_user(current_user),
+        "mine": mine, "group": group, "mine_page": mine_page, "group_page": group_page,
+        "page_url": lambda **pages: _inbox_url(args, **pages), "notices": notifications.for_user(current_user),
         "filters": filters, "filter_error": error, "choices": inbox_query.filter_choices(current_user),
-        "counts": inbox_query.due_counts(current_user), "steps": steps, "batchable": batchable,
+        "counts": counts, "steps": steps, "batchable": batchable,
         "DUE_FILTERS": inbox_query.DUE_FILTERS, "SORTS": inbox_query.SORTS, "DIRECTIONS": inbox_query.DIRECTIONS,
         "here": _inbox_url(args),
     }, status
 
 
-def _inbox_url(args) -> str:
-    kept = {k: args.get(k) for k in FILTER_PARAMS if args.get(k)}
+def _inbox_url(args, **pages: int) -> str:
+    """The inbox with these filters (and page numbers: ``page``, ``mine_page``; 1 is left out)."""
+    kept = {k: args.get(k) for k in (*FILTER_PARAMS, *PAGE_PARAMS) if args.get(k)}
+    for name, number in pages.items():
+        kept.pop(name, None)
+        if number > 1:
+            kept[name] = str(number)
     return url_for("pages.inbox") + (f"?{urlencode(kept)}" if kept else "")
 
 
@@ -88,7 +99,7 @@ def _back_to_inbox():
     path, _, query = target.partition("?")
     if path != url_for("pages.inbox"):
         return redirect(url_for("pages.inbox"))
-    params = {k: v[0] for k, v in parse_qs(query).items() if k in FILTER_PARAMS and v}
+    params = {k: v[0] for k, v in parse_qs(query).items() if k in (*FILTER_PARAMS, *PAGE_PARAMS) and v}
     return redirect(url_for("pages.inbox", **params))
 
 

@@ -238,3 +238,26 @@ def test_delegation_through_the_api(ctx, cases):
     assert api.post(f"/api/v1/tasks/{task_id}/delegate", json={}).status_code == 422
     mate = Api(ctx.test_client(), "institute_hr2")
     assert mate.complete(task_id, {"decision": "approve"}).status_code == 200
+
+
+def test_a_long_inbox_is_paged_and_the_pages_keep_the_filters(ctx, cases, monkeypatch):
+    from app.services import inbox_query
+
+    monkeypatch.setattr(inbox_query, "PAGE_SIZE", 2)
+    t = cases["tasks"]
+    set_clock(cases["admin"], "2022-07-11T10:00:00+08:00")
+    hr = Browser(ctx, "institute_hr")
+    first = hr.page("/inbox?sort=due")
+    assert rows(first) == [t["员级"], t["助理级"]]
+    pager = first.split('id="group-pager"', 1)[1].split("</nav>", 1)[0]
+    assert "共 3 项，第 1 / 2 页" in pager and "上一页" not in pager
+    assert 'href="/inbox?sort=due&amp;page=2"' in pager
+    second = hr.page("/inbox?sort=due&page=2")
+    assert rows(second) == [t["中级"]]
+    assert 'href="/inbox?sort=due"' in second.split('id="group-pager"', 1)[1].split("</nav>", 1)[0]
+    # Past the end: the last page; not a number: the first (never an error).
+    assert rows(hr.page("/inbox?page=9")) == [t["中级"]]
+    assert rows(hr.page("/inbox?page=abc")) == [t["员级"], t["助理级"]]
+    # A filter narrows what is paged: one task, no pager.
+    one = hr.page("/inbox?q=" + "中级")
+    assert len(rows(one)) <= 1 and 'id="group-pager"' not in one
