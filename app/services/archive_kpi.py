@@ -64,20 +64,48 @@ def _sorted(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (_STATUS_ORDER[r.status], -r.shortfall, r.name))
 
 
-def _year_of(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return None
+@dataclass(frozen=True)
+class Applications:
+    """The year's applications not refused at routing, counted by committee, competent
+    department and employer (one row per combination, from one grouped query)."""
+    groups: list[tuple[str | None, str | None, int | None, int]]
+
+    def per_committee(self) -> tuple[Counter[str], dict[str, set[int]]]:
+        applicants: Counter[str] = Counter()
+        employers: dict[str, set[int]] = defaultdict(set)
+        for committee, _, employer_id, n in self.groups:
+            if committee:
+                applicants[committee] += n
+                if employer_id is not None:
+                    employers[committee].add(employer_id)
+        return applicants, employers
+
+    def per_department(self) -> Counter[str]:
+        found: Counter[str] = Counter()
+        for _, department, _, n in self.groups:
+            if department:
+                found[department] += n
+        return found
+
+    def per_employer(self) -> Counter[int]:
+        found: Counter[int] = Counter()
+        for _, _, employer_id, n in self.groups:
+            if employer_id is not None:
+                found[employer_id] += n
+        return found
 
 
-def _applications(plan_year: int) -> list[tuple[dict, int | None]]:
-    """(result fields, employer id) of the year's applications that were not refused at routing."""
-    rows = db.session.execute(select(ProcessInstance.data, ProcessInstance.employer_org_id)
-                              .where(ProcessInstance.process_id == PROCESS_ID))
-    return [(data or {}, employer_id) for data, employer_id in rows
-            if _year_of((data or {}).get("plan_year")) == plan_year
-            and (data or {}).get("outcome") not in EXCLUDED_OUTCOMES]
+def _applications(plan_year: int) -> Applications:
+    """Counted in the database on the typed columns (plan year, committee: copies of the result
+    fields) and the dept_org and outcome fields."""
+    outcome = ProcessInstance.data["outcome"].as_string()
+    department = ProcessInstance.data["dept_org"].as_string()
+    rows = db.session.execute(
+        select(ProcessInstance.committee, department, ProcessInstance.employer_org_id, func.count())
+        .where(ProcessInstance.process_id == PROCESS_ID, ProcessInstance.plan_year == plan_year,
+               or_(outcome.is_(None), outcome.not_in(EXCLUDED_OUTCOMES)))
+        .group_by(ProcessInstance.committee, department, ProcessInstance.employer_org_id))
+    return Applications([(c, d, e, int(n)) for c, d, e, n in rows])
 
 
 def _archives_by_org(plan_year: int) -> dict[int, int]:
@@ -101,21 +129,13 @@ def _department_of(org: Organisation, orgs: dict[int, Organisation]) -> str:
     return title.county_hr(org.county)
 
 
-def _committee_rows(plan_year: int, apps: list[tuple[dict, int | None]], archives: dict[int, int]) -> list[Row]:
+def _committee_rows(plan_year: int, apps: Applications, archives: dict[int, int]) -> list[Row]:
     scoped = dict(db.session.execute(
         select(Organisation.name, Committee.location)
         .join(Committee, Committee.org_id == Organisation.id)
         .join(CommitteeScope, CommitteeScope.committee_id == Committee.id)
         .where(CommitteeScope.plan_year == plan_year)).all())
-    applicants: Counter[str] = Counter()
-    employers: dict[str, set[int]] = defaultdict(set)
-    for data, employer_id in apps:
-        name = data.get("committee")
-        if not name:
-            continue
-        applicants[name] += 1
-        if employer_id is not None:
-            employers[name].add(employer_id)
+    applicants, employers = apps.per_committee()
     located = dict(scoped)
     for name in set(applicants) - set(scoped):
         committee = committees.committee_named(name)
@@ -124,10 +144,9 @@ def _committee_rows(plan_year: int, apps: list[tuple[dict, int | None]], archive
             for name, county in located.items()]
 
 
-def _department_rows(apps: list[tuple[dict, int | None]], archives: dict[int, int],
-                     orgs: dict[int, Organisation]) -> list[Row]:
+def _department_rows(apps: Applications, archives: dict[int, int], orgs: dict[int, Organisation]) -> list[Row]:
     by_name = {o.name: o for o in orgs.values()}
-    applicants = Counter(str(data["dept_org"]) for data, _ in apps if data.get("dept_org"))
+    applicants = apps.per_department()
     counted: Counter[str] = Counter()
     for org in orgs.values():
         if org.kind in EMPLOYER_KINDS and archives.get(org.id):
@@ -136,9 +155,8 @@ def _department_rows(apps: list[tuple[dict, int | None]], archives: dict[int, in
     return [_row(n, by_name[n].county if n in by_name else None, applicants[n], counted[n]) for n in names]
 
 
-def _employer_rows(apps: list[tuple[dict, int | None]], archives: dict[int, int],
-                   orgs: dict[int, Organisation]) -> list[Row]:
-    applicants = Counter(employer_id for _, employer_id in apps if employer_id is not None)
+def _employer_rows(apps: Applications, archives: dict[int, int], orgs: dict[int, Organisation]) -> list[Row]:
+    applicants = apps.per_employer()
     ids = set(applicants) | {i for i, m in archives.items() if m and i in orgs and orgs[i].kind in EMPLOYER_KINDS}
     return [_row(orgs[i].name, orgs[i].county, applicants[i], archives.get(i, 0)) for i in ids if i in orgs]
 
