@@ -7,7 +7,10 @@
 4. Annual plans: import and publish, a new year copied and compared, bulk migration (bench/plans.py).
 5. The managers' dashboard over 10,000 cases: the page, an export, a heat map (bench/dashboard.py).
 6. On the same cases: instance list pages, a filtered export, the reminder sweep (bench/tracking.py).
-B. Issue 8's targets measured so far: B1 services against the bare library, B3 history (bench/targets.py).
+B. Issue 8's targets B1 (services against the bare library) and B3 (history) (bench/targets.py).
+S. On PostgreSQL only, in a database of their own: B2 (gunicorn, 8 clients), B5 (bytes per case),
+   B6 (a session of 2,000), B4 (200,000 applications), B7 (100,000 timers, two Celery workers)
+   (bench/scale.py; BENCH_SCALE=0 skips them).
 
 The database is a fresh SQLite file, or BENCH_DATABASE_URL (e.g. PostgreSQL; it is upgraded
 and filled with demo data, so point it at a scratch database).
@@ -148,6 +151,11 @@ def main() -> None:
         from bench import targets
 
         targets.run(app)
+
+        if os.environ.get("BENCH_SCALE", "1") != "0":
+            from bench import scale
+
+            scale.run(make_app, url, folder)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@
 /drafts/<id>/file?name=<file>    edit one file (textarea)
 /drafts/<id>/compare             the draft against the version it was copied from
 
-(/models/<process_id>/migrate and /jobs/<id>, moving running instances, are app/web/migrations.py.)
+(/models/<process_id>/migrate, moving running instances, is app/web/migrations.py; its progress page
+/jobs/<id> is app/web/jobs.py.)
 """
 
 from __future__ import annotations
