@@ -48,7 +48,10 @@ def _next_pending() -> OutboxMessage | None:
     """The oldest deliverable row, locked (PostgreSQL skips rows another dispatcher holds; SQLite
     takes the database's write lock first, so a second dispatcher waits and then sees the row
     delivered)."""
+    pending = (OutboxMessage.status == "pending", OutboxMessage.attempts < MAX_ATTEMPTS)
     if db.session.get_bind().dialect.name == "sqlite":
+        if db.session.scalar(select(OutboxMessage.id).where(*pending).limit(1)) is None:
+            return None  # nothing to deliver: the write lock is not taken
         take = text("UPDATE outbox_message SET attempts = attempts WHERE id = (SELECT id FROM outbox_message "
                     "WHERE status = 'pending' AND attempts < :most ORDER BY id LIMIT 1)")
         try:
@@ -60,7 +63,7 @@ def _next_pending() -> OutboxMessage | None:
             db.session.execute(take, {"most": MAX_ATTEMPTS})
     return db.session.scalar(
         select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.attempts < MAX_ATTEMPTS)
+        .where(*pending)
         .order_by(OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -103,6 +106,10 @@ def dispatch(limit: int = 10_000) -> int:
         while done < limit:
             row = _next_pending()
             if row is None:
+                # End the transaction that looked: on SQLite it may hold the write lock (a row
+                # another dispatcher delivered meanwhile), which would block every other writer
+                # until this session ended. Callers dispatch after their own commit.
+                db.session.rollback()
                 break
             row_id = row.id
             try:
