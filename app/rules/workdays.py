@@ -7,6 +7,7 @@ to weekends-only and every result that touches it says so.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -65,16 +66,39 @@ class OfficialCalendar:
         return self.add_working_days(start - timedelta(days=1), days)
 
     def working_days_between(self, start: date, end: date) -> int:
-        """Working days in (start, end]; negative when end < start."""
+        """Working days in (start, end]; negative when end < start.
+
+        Mon–Fri counted arithmetically, then each exception in the span (found by bisection in
+        the sorted exception days) adds a make-up working day or takes off a holiday: the cost
+        does not grow with the span (a dashboard counts waits of years across thousands of tasks).
+        """
         if end < start:
             return -self.working_days_between(end, start)
-        count = 0
-        current = start
-        while current < end:
-            current += timedelta(days=1)
-            if self.is_workday(current):
-                count += 1
-        return count
+        days, shifts = self._exception_index()
+        return _weekdays_between(start, end) + shifts[bisect_right(days, end)] - shifts[bisect_right(days, start)]
+
+    def _exception_index(self) -> tuple[list[date], list[int]]:
+        """The exception days sorted, and the running sum of their effect (+1 a make-up working
+        day, -1 a weekday off, 0 an entry that repeats the Mon–Fri rule)."""
+        cached = self.__dict__.get("_index")
+        if cached is not None and cached[0] == len(self.exceptions):
+            return cached[1], cached[2]
+        days = sorted(self.exceptions)
+        shifts = [0]
+        for day in days:
+            shifts.append(shifts[-1] + int(self.exceptions[day]) - int(day.weekday() < 5))
+        self.__dict__["_index"] = (len(self.exceptions), days, shifts)
+        return days, shifts
+
+
+def _weekdays_between(start: date, end: date) -> int:
+    """Mondays to Fridays in (start, end], start <= end."""
+    span = (end - start).days
+    weeks, rest = divmod(span, 7)
+    count = weeks * 5
+    first = start.weekday()  # the days start+1 .. start+rest
+    count += sum(1 for i in range(1, rest + 1) if (first + i) % 7 < 5)
+    return count
 
 
 def weekend_only() -> OfficialCalendar:

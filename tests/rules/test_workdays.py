@@ -138,3 +138,25 @@ def test_working_days_between(official, start, end, expected):
 def test_between_inverts_add(official, start, days):
     end = official.add_working_days(d(start), days).date
     assert official.working_days_between(d(start), end) == days
+
+
+def _counted_day_by_day(calendar: OfficialCalendar, start: date, end: date) -> int:
+    sign, (low, high) = (1, (start, end)) if start <= end else (-1, (end, start))
+    return sign * sum(1 for n in range(1, (high - low).days + 1)
+                      if calendar.is_workday(date.fromordinal(low.toordinal() + n)))
+
+
+def test_working_days_between_matches_counting_day_by_day(official):
+    import random
+
+    draw = random.Random(20221001)
+    first, last = d("2019-01-01").toordinal(), d("2026-12-31").toordinal()
+    spans = [(d("2022-09-30"), d("2022-10-10")), (d("2022-10-01"), d("2022-10-01")),  # National Day, make-ups
+             (d("2023-01-20"), d("2023-01-30")), (d("2024-12-31"), d("2019-01-01"))]
+    spans += [(date.fromordinal(draw.randint(first, last)), date.fromordinal(draw.randint(first, last)))
+              for _ in range(300)]
+    for start, end in spans:
+        assert official.working_days_between(start, end) == _counted_day_by_day(official, start, end), (start, end)
+    # An entry that repeats the Mon–Fri rule changes nothing.
+    plain = OfficialCalendar({d("2022-10-10"): True, d("2022-10-08"): False}, frozenset({2022}))
+    assert plain.working_days_between(d("2022-10-07"), d("2022-10-14")) == 5
