@@ -20,7 +20,8 @@ GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 INSTANCE_COLUMNS = ("process_id", "version_id", "title", "status", "data", "starter_id", "employer_org_id",
                     "county", "created_at", "updated_at", "completed_at", "next_timer_at", "error_message",
-                    "library_version", "serializer_version", "lock_version", "plan_year", "committee")
+                    "library_version", "serializer_version", "lock_version", "plan_year", "committee",
+                    "outcome", "title_level", "dept_org")
 TASK_COLUMNS = ("bpmn_id", "name", "lane", "role", "org_id", "assignee_id", "claimed_by_id", "form_key", "state",
                 "created_at", "completed_at", "completed_by_id", "due_date", "delegated_by_id", "reminder_stage",
                 "reminded_at")

@@ -59,6 +59,10 @@ class ProcessInstance(db.Model):
     # Copied from the case data on every save, for the managers' filters and statistics.
     plan_year: Mapped[int | None] = mapped_column(Integer, index=True)
     committee: Mapped[str | None] = mapped_column(String(200), index=True)
+    # Likewise the outcome, title level and competent department the dashboard counts by.
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    title_level: Mapped[str | None] = mapped_column(String(40))
+    dept_org: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -98,8 +98,8 @@ class Applications:
 def _applications(plan_year: int) -> Applications:
     """Counted in the database on the typed columns (plan year, committee: copies of the result
     fields) and the dept_org and outcome fields."""
-    outcome = ProcessInstance.data["outcome"].as_string()
-    department = ProcessInstance.data["dept_org"].as_string()
+    outcome = ProcessInstance.outcome
+    department = ProcessInstance.dept_org
     rows = db.session.execute(
         select(ProcessInstance.committee, department, ProcessInstance.employer_org_id, func.count())
         .where(ProcessInstance.process_id == PROCESS_ID, ProcessInstance.plan_year == plan_year,

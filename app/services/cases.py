@@ -149,7 +149,8 @@ def save(instance: ProcessInstance, case: Case, actor: User | None, error: Engin
 
 
 def _copy_tracked_fields(instance: ProcessInstance, data: dict[str, Any]) -> None:
-    """The plan year and committee as typed, indexed columns (managers filter and count by them)."""
+    """The plan year, committee, outcome, title level and department as typed columns (managers
+    filter and count by them)."""
     year = data.get("plan_year")
     if isinstance(year, str) and year.strip().isdigit():
         year = int(year)
@@ -158,6 +159,17 @@ def _copy_tracked_fields(instance: ProcessInstance, data: dict[str, Any]) -> Non
     committee = data.get("committee")
     if isinstance(committee, str) and committee.strip():
         instance.committee = committee.strip()[:200]
+    instance.outcome, instance.title_level, instance.dept_org = tracked_texts(data)
+
+
+TRACKED_TEXTS = (("outcome", 40), ("title_level", 40), ("dept_org", 200))
+
+
+def tracked_texts(data: dict[str, Any]) -> tuple[str | None, ...]:
+    """The outcome, title level and department as their columns hold them: the text (cut to the
+    column), or None when the field is missing or not text (as the JSON ->> reading gave it)."""
+    return tuple(value[:size] if isinstance(value := data.get(name), str) and value else None
+                 for name, size in TRACKED_TEXTS)
 
 
 def _checkpoint(instance: ProcessInstance) -> InstanceCheckpoint:

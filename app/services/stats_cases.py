@@ -72,8 +72,8 @@ def outcome_label(key: str, labels: Mapping[str, str]) -> str:
 
 # -- title applications ------------------------------------------------------------------------
 def title_groups(user: User, filters: Filters) -> list[Group]:
-    outcome = ProcessInstance.data["outcome"].as_string()
-    level = ProcessInstance.data["title_level"].as_string()
+    outcome = ProcessInstance.outcome
+    level = ProcessInstance.title_level
     query = (select(Committee.series, level, ProcessInstance.committee, ProcessInstance.county, outcome,
                     ProcessInstance.status, func.count(ProcessInstance.id))
              .select_from(ProcessInstance)
@@ -145,7 +145,7 @@ def title_tables(filters: Filters, groups: list[Group], labels: Mapping[str, str
 
 def by_year(user: User, filters: Filters, labels: Mapping[str, str]) -> Table:
     """Applications and outcomes of every plan year (the county and committee filters still apply)."""
-    outcome = ProcessInstance.data["outcome"].as_string()
+    outcome = ProcessInstance.outcome
     query = (select(ProcessInstance.plan_year, outcome, ProcessInstance.status, func.count(ProcessInstance.id))
              .where(*scoped(user, filters, TITLE, year=False))
              .group_by(ProcessInstance.plan_year, outcome, ProcessInstance.status))
@@ -214,7 +214,7 @@ GRADUATE_NOTE = "初定申请不经评审委员会，评审委员会筛选对本
 
 def graduate_tables(user: User, filters: Filters, labels: Mapping[str, str]) -> list[Table]:
     batch = ProcessInstance.data["batch"].as_string()
-    outcome = ProcessInstance.data["outcome"].as_string()
+    outcome = ProcessInstance.outcome
     level = ProcessInstance.data["approved_level"].as_string()
     query = (select(batch, outcome, ProcessInstance.status, level, func.count(ProcessInstance.id))
              .where(*scoped(user, filters, GRADUATE, committee=False))

@@ -90,7 +90,8 @@ def application(committee_name: str, employer: Organisation, dept: str, *, year:
     instance = ProcessInstance(process_id="title_application", version_id=registry.latest("title_application").id,
                                title="测试申报人申报工程师", status="completed", state={}, data=data,
                                starter_id=staff(employer).id, employer_org_id=employer.id, county=employer.county,
-                               plan_year=year, committee=committee_name,  # as cases.save copies them
+                               plan_year=year, committee=committee_name, outcome=outcome,  # as cases.save
+                               dept_org=dept,                                              # copies them
                                created_at=now, updated_at=now, library_version="3.2", serializer_version="1")
     db.session.add(instance)
     db.session.flush()
