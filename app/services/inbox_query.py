@@ -161,6 +161,8 @@ def task_page(actor: User, filters: InboxFilters, scope: str, page: int, per_pag
         total = db.session.scalar(select(func.count()).select_from(query.with_only_columns(HumanTask.id).subquery()))
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
+    if not total:
+        return TaskPage([], 0, 1, 1)
     rows = db.session.scalars(_with_rows(_ordered(query, filters)).limit(per_page).offset((page - 1) * per_page))
     return TaskPage(list(rows), total, page, pages)
 
