@@ -131,6 +131,9 @@ def ctx(app):
         if _snapshot is None:
             _seed()
             _snapshot = _capture()
+            # End the capture's read transaction: on SQLite a later write from this session would
+            # otherwise start from a snapshot older than the requests' commits ("database is locked").
+            db.session.rollback()
         else:
             _restore(_snapshot)
         yield app
