@@ -13,7 +13,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 
 from app import clock
 from app.extensions import db
@@ -51,7 +51,8 @@ def _cases(count: int, seed: int = 7) -> None:
             "version_id": (title if is_title else grad).id, "title": f"基准案件 {n}",
             "status": "completed" if outcome else "running", "state": {}, "data": data, "starter_id": starter,
             "county": rng.choice([CITY_LEVEL, *LISHUI_COUNTIES]), "plan_year": 2022,
-            "committee": data.get("committee"), "created_at": created, "updated_at": created,
+            "committee": data.get("committee"), "outcome": outcome, "title_level": data.get("title_level"),
+            "created_at": created, "updated_at": created,
             "library_version": "3.2.0", "serializer_version": "bench", "lock_version": 1})
         if outcome is None:
             tasks.append({"instance_id": first_id + n, "task_guid": str(uuid.uuid4()), "state": "open",
@@ -60,6 +61,10 @@ def _cases(count: int, seed: int = 7) -> None:
                           "due_date": created.date() + timedelta(days=14)})
     db.session.execute(insert(ProcessInstance), instances)
     db.session.execute(insert(HumanTask), tasks)
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The ids were given: move the sequence past them, or the next case started would collide.
+        db.session.execute(text("SELECT setval(pg_get_serial_sequence('process_instance', 'id'), "
+                                "(SELECT max(id) FROM process_instance))"))
     db.session.commit()
 
 
