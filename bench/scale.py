@@ -87,6 +87,7 @@ def _wait_for_workers(celery_app, count: int, timeout: float = 60) -> None:
 
 def b7(app, url: str, folder: str, waiting: int = 100_000, due: int = 10_000) -> dict[str, float]:
     from app import background, worker
+    from app.services import reminders
 
     with app.app_context():
         case = instances.start_instance(_user("grad_liandu"), "graduate_initial_determination", dict(START))
@@ -100,6 +101,11 @@ def b7(app, url: str, folder: str, waiting: int = 100_000, due: int = 10_000) ->
         clone.analyze()
         made = time.perf_counter() - began
         _set_clock(at + timedelta(minutes=1))
+        # The earlier benchmarks' open tasks (B4's 55,000 copies) were never swept: send their
+        # reminders first, as the sweeps before this one would have, so this sweep is the timers'.
+        began = time.perf_counter()
+        reminders.run()
+        backlog = time.perf_counter() - began
         celery_app = worker.celery()
         celery_app.control.purge()
         procs = _workers(url, 2, folder)
@@ -130,7 +136,8 @@ def b7(app, url: str, folder: str, waiting: int = 100_000, due: int = 10_000) ->
             "GROUP BY instance_id HAVING count(*) > 1) AS x"), ids).scalar_one()
         opened = db.session.execute(text(f"SELECT count(*) FROM human_task WHERE state = 'open' AND {mine}"),
                                     ids).scalar_one()
-    return {"made": made, "batches": len(swept["timer_tasks"]), "queued": queued, "elapsed": elapsed,
+    return {"made": made, "backlog": backlog, "batches": len(swept["timer_tasks"]), "queued": queued,
+            "elapsed": elapsed,
             "left": left, "fired": fired, "twice": twice, "opened": opened, "waiting": waiting, "due": due}
 
 
@@ -532,4 +539,4 @@ def run(app_factory, bench_url: str, folder: str) -> None:
     print(f"   B7 {r['waiting']:,} 个实例等待定时器、{r['due']:,} 个同时到期：两个 Celery 工作进程 "
           f"{r['elapsed']:.1f} s 全部触发（目标 ≤ 60 s）；分 {r['batches']} 批入队 {r['queued']:.1f} s；"
           f"触发 {r['fired']:,} 次，重复 {r['twice']} 次，未触发 {r['left']}；新开任务 {r['opened']:,}；"
-          f"造数 {r['made']:.1f} s")
+          f"造数 {r['made']:.1f} s（此前各项留下的待办先补发提醒 {r['backlog']:.0f} s）")
