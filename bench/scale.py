@@ -230,37 +230,20 @@ def b6(app, url: str, folder: str, count: int = 2000) -> dict[str, float]:
                 title_review._at(value)
                 _set_clock(clock.now())
 
-            at("2023-07-17")
-            sid = instances.start_instance(_user("edu_office"), "review_session", {
-                "session_name": "基准会次", "meeting_date": "2023-08-30", "members": 15}).id
-            assign = do("edu_office", sid, "发布评前公示", {"notice_start": "2023-07-17"})
-            assigned = _settled()
-            at("2023-07-22T00:00:00+08:00")
-            _swept()
-            at("2023-07-24")
-            do("edu_office", sid, "报告评审准备情况", {"meeting_date": "2023-08-30", "composition": "评委会委员15人",
-                                                "summary": "资格审查及评前公示情况"})
-            do("city_hr", sid, "评审准备情况备案", {"decision": "approve"})
-            do("liandu_hr", sid, "审核评审准备情况并出具书面意见", {"decision": "approve"})
-            at("2023-08-30T00:00:00+08:00")
-            _swept()
-            votes = do("edu_office", sid, "录入评审会议表决结果", {
-                "members": 15, "attending": 13, "on_platform": "yes", "votes": {str(c): {"yes": 10} for c in cases}})
-            at("2023-08-31")
-            do("edu_office", sid, "发布评后公示", {"notice_start": "2023-08-31"})
-            _settled()
-            # The 评后公示 ends: a worker fires the session's timer, which writes 附件4-2, 附件4-3 (PDF
-            # and Excel) and the recommendation list from the recorded results.
-            at("2023-09-07T00:00:00+08:00")
-            began = time.perf_counter()
-            background.sweep()
-            while time.perf_counter() - began < 600:
-                session = db.session.get(ProcessInstance, sid)
-                if session.data.get("letter_doc_no"):
-                    break
-                db.session.rollback()
-                time.sleep(0.05)
-            documents = time.perf_counter() - began
+            def written(sid: int) -> None:
+                # The 评后公示 ends: a worker fires the session's timer, which writes 附件4-2, 附件4-3
+                # (PDF and Excel) and the recommendation list from the recorded results.
+                began = time.perf_counter()
+                background.sweep()
+                while time.perf_counter() - began < 600:
+                    if db.session.get(ProcessInstance, sid).data.get("letter_doc_no"):
+                        break
+                    db.session.rollback()
+                    time.sleep(0.05)
+
+            steps = title_review.session(cases, at=at, fire=_swept, settle=_settled, end=written)
+            sid, assign, assigned, votes = steps["id"], steps["assign"], steps["assigned"], steps["votes"]
+            documents = steps["documents"] / 1000
             at("2023-09-08")
             do("edu_office", sid, "报送公布申请", {"decision": "approve"})
             began = time.perf_counter()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -95,30 +96,43 @@ def _accepted(users: list[User], office: bool = True) -> tuple[list[int], list[f
     return cases, reviews
 
 
-def session(cases: list[int]) -> dict[str, float | int]:
-    """One session takes the accepted cases to the end of its 评后公示; returns its id and timings (ms)."""
-    _at("2023-07-17")
+def session(cases: list[int], at: Callable[[str], None] = _at, fire: Callable[[], object] = _fire_all,
+            settle: Callable[[], float] = lambda: 0.0,
+            end: Callable[[int], None] | None = None) -> dict[str, float | int]:
+    """One session takes the accepted cases to the end of its 评后公示; returns its id and timings (ms).
+
+    ``at`` sets the clock, ``fire`` fires the due timers, ``settle`` waits for the messages a step
+    sent (this process by default; bench/scale.py's B6 passes Celery workers' versions) and
+    returns its seconds; ``end(session_id)``, when given, replaces the last ``fire``: the end of
+    the 评后公示, when 附件4-2/4-3 are written (what ``documents`` times).
+    """
+    at("2023-07-17")
     sid = instances.start_instance(_user("edu_office"), "review_session", {
         "session_name": "基准会次", "meeting_date": "2023-08-30", "members": 15}).id
     assign = _do("edu_office", sid, "发布评前公示", {"notice_start": "2023-07-17"})
-    _at("2023-07-22T00:00:00+08:00")
-    _fire_all()
-    _at("2023-07-24")
+    assigned = settle()
+    at("2023-07-22T00:00:00+08:00")
+    fire()
+    at("2023-07-24")
     _do("edu_office", sid, "报告评审准备情况", {"meeting_date": "2023-08-30", "composition": "评委会委员15人",
                                             "summary": "资格审查及评前公示情况"})
     _do("city_hr", sid, "评审准备情况备案", {"decision": "approve"})
     _do("liandu_hr", sid, "审核评审准备情况并出具书面意见", {"decision": "approve"})
-    _at("2023-08-30T00:00:00+08:00")
-    _fire_all()
+    at("2023-08-30T00:00:00+08:00")
+    fire()
     votes = _do("edu_office", sid, "录入评审会议表决结果", {
         "members": 15, "attending": 13, "on_platform": "yes", "votes": {str(c): {"yes": 10} for c in cases}})
-    _at("2023-08-31")
+    at("2023-08-31")
     _do("edu_office", sid, "发布评后公示", {"notice_start": "2023-08-31"})
-    _at("2023-09-07T00:00:00+08:00")
+    settle()
+    at("2023-09-07T00:00:00+08:00")
     began = time.perf_counter()
-    _fire_all()
+    if end is not None:
+        end(sid)
+    else:
+        fire()
     documents = (time.perf_counter() - began) * 1000
-    return {"id": sid, "assign": assign, "votes": votes, "documents": documents}
+    return {"id": sid, "assign": assign, "assigned": assigned, "votes": votes, "documents": documents}
 
 
 def finish(sid: int, cases: list[int]) -> None:
