@@ -130,11 +130,6 @@ def _ordered(query: Select, filters: InboxFilters) -> Select:
     return query.order_by(no_due_last, way(HumanTask.due_date), way(HumanTask.created_at), way(HumanTask.id))
 
 
-def inbox_tasks(actor: User, filters: InboxFilters, scope: str = "all") -> list[HumanTask]:
-    """scope as in tasks.open_tasks_for: all, mine (assigned to or claimed by me), group (unclaimed)."""
-    return list(db.session.scalars(_with_rows(_ordered(_filtered(actor, filters, scope), filters))))
-
-
 def _with_rows(query: Select) -> Select:
     # What the inbox shows of each task (the instance's state, a large column, is not read).
     return query.options(
@@ -153,8 +148,9 @@ class TaskPage:
 
 def task_page(actor: User, filters: InboxFilters, scope: str, page: int, per_page: int | None = None,
               total: int | None = None) -> TaskPage:
-    """One page of inbox_tasks (pages from 1; a page past the end gives the last) and the count
-    (``total`` when the caller has it from `counts`)."""
+    """One page of the actor's tasks the filters leave, in their order (pages from 1; a page past
+    the end gives the last) and their count (``total`` when the caller has it from `counts`).
+    scope as in tasks.open_tasks_for: all, mine (assigned to or claimed by me), group (unclaimed)."""
     per_page = per_page or PAGE_SIZE
     query = _filtered(actor, filters, scope)
     if total is None:
