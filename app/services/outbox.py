@@ -12,7 +12,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, text
+from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from app import clock
@@ -48,26 +48,23 @@ def _next_pending() -> OutboxMessage | None:
     """The oldest deliverable row, locked (PostgreSQL skips rows another dispatcher holds; SQLite
     takes the database's write lock first, so a second dispatcher waits and then sees the row
     delivered)."""
-    pending = (OutboxMessage.status == "pending", OutboxMessage.attempts < MAX_ATTEMPTS)
+    pending = select(OutboxMessage.id).where(
+        OutboxMessage.status == "pending", OutboxMessage.attempts < MAX_ATTEMPTS).order_by(OutboxMessage.id).limit(1)
     if db.session.get_bind().dialect.name == "sqlite":
-        if db.session.scalar(select(OutboxMessage.id).where(*pending).limit(1)) is None:
+        if db.session.scalar(pending) is None:
             return None  # nothing to deliver: the write lock is not taken
-        take = text("UPDATE outbox_message SET attempts = attempts WHERE id = (SELECT id FROM outbox_message "
-                    "WHERE status = 'pending' AND attempts < :most ORDER BY id LIMIT 1)")
+        # A no-op write to the oldest row takes the write lock.
+        take = (update(OutboxMessage).where(OutboxMessage.id == pending.scalar_subquery())
+                .values(attempts=OutboxMessage.attempts).execution_options(synchronize_session=False))
         try:
-            db.session.execute(take, {"most": MAX_ATTEMPTS})
+            db.session.execute(take)
         except OperationalError:
             # This transaction read before another writer committed: start afresh (it then waits
             # for the lock). dispatch runs after its caller's commit, so nothing is lost.
             db.session.rollback()
-            db.session.execute(take, {"most": MAX_ATTEMPTS})
-    return db.session.scalar(
-        select(OutboxMessage)
-        .where(*pending)
-        .order_by(OutboxMessage.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
+            db.session.execute(take)
+    # The same query for the row itself, skipping rows another dispatcher holds (PostgreSQL).
+    return db.session.scalar(pending.with_only_columns(OutboxMessage).with_for_update(skip_locked=True))
 
 
 def _deliver_row(row: OutboxMessage) -> None:
