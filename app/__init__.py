@@ -45,6 +45,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录"
     login_manager.session_protection = "strong"
     login_manager.user_loader(user_for_session)
+    from app.services import audit
+
+    audit.install()
 
 
 def register_request_hooks(app: Flask) -> None:

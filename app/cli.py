@@ -54,6 +54,19 @@ def register(app: Flask) -> None:
 
         click.echo(do_prepare(load_demo=not no_demo))
 
+    @app.cli.command("audit-verify")
+    def audit_verify() -> None:
+        """Recompute the hash chains of the audit trail; exit 1 naming the first broken link."""
+        from app.services import audit
+
+        report = audit.verify()
+        click.echo(f"已核验 {report.chains} 条事件链、{report.events} 条审计记录")
+        if report.ok:
+            click.echo("审计记录完整：全部哈希链一致")
+            return
+        click.echo(f"审计记录被改动：{report.broken_chains} 条事件链断裂，第一个断点：{report.first_broken.describe()}", err=True)
+        raise SystemExit(1)
+
     @app.cli.command("fire-timers")
     def fire_timers() -> None:
         """Fire every timer due at the app clock now, once."""

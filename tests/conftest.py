@@ -15,7 +15,7 @@ from app.config import TestConfig, database_url
 from app.extensions import db, limiter
 
 TABLES = ["saved_view", "case_comment", "email_message", "instance_migration", "background_job", "model_draft", "authority_decision", "supervision_finding", "random_draw", "notification", "integrity_record", "objection", "public_notice", "session_entry", "supervision_flag",
-          "outbox_message", "doc_sequence", "event", "message_subscription", "human_task", "instance_checkpoint", "certificate", "achievement", "performance_archive",
+          "outbox_message", "doc_sequence", "event", "audit_chain", "message_subscription", "human_task", "instance_checkpoint", "certificate", "achievement", "performance_archive",
           "document", "ce_record",
           "process_instance", "process_version", "committee_scope", "plan_entry", "annual_plan", "api_token", "login_attempt", "user_role", "user_account",
           "committee", "organisation", "calendar_day", "calendar_year", "app_setting"]

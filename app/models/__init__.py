@@ -7,7 +7,7 @@ from app.models.committee import Committee, CommitteeScope
 from app.models.document import DocSequence, Document
 from app.models.draft import BackgroundJob, InstanceMigration, ModelDraft
 from app.models.education import CeRecord
-from app.models.event import Event
+from app.models.event import AuditChain, Event
 from app.models.integrity import IntegrityRecord, SupervisionFlag
 from app.models.org import Organisation
 from app.models.outbox import OutboxMessage
@@ -21,6 +21,7 @@ from app.models.tracking import CaseComment, EmailMessage, InstanceCheckpoint, S
 from app.models.user import ApiToken, LoginAttempt, User, UserRole
 
 __all__ = [
+    "AuditChain",
     "CaseComment",
     "EmailMessage",
     "InstanceCheckpoint",
