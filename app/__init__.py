@@ -51,6 +51,8 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_request_hooks(app: Flask) -> None:
+    from flask import request
+
     from app.services import clock as clock_service
 
     @app.before_request
@@ -58,11 +60,24 @@ def register_request_hooks(app: Flask) -> None:
         if app.config.get("CLOCK_OVERRIDE"):
             clock_service.sync()
 
+    policy = app.config.get("CONTENT_SECURITY_POLICY")
+    hsts = app.config.get("HSTS_SECONDS") if app.config.get("SESSION_COOKIE_SECURE") else None
+
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        if policy:
+            headers.setdefault("Content-Security-Policy", policy)
+        if hsts:
+            headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+        if response.mimetype == "text/html" or "Authorization" in request.headers:
+            # Pages and API answers carry personal data: no shared or browser cache keeps them.
+            headers.setdefault("Cache-Control", "no-store")
         return response
 
 

@@ -54,6 +54,28 @@ def register(app: Flask) -> None:
 
         click.echo(do_prepare(load_demo=not no_demo))
 
+    @app.cli.command("set-password")
+    @click.argument("username")
+    @click.password_option("--password", prompt="新密码", confirmation_prompt="再次输入新密码")
+    def set_password(username: str, password: str) -> None:
+        """Set a user's password (policy-checked); their sessions and API tokens end."""
+        from sqlalchemy import select
+
+        from app.models import User
+        from app.services import auth
+        from app.services.errors import FormInvalid
+
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.ClickException(f"没有用户 {username}")
+        try:
+            auth.set_password(user, password)
+        except FormInvalid as exc:
+            db.session.rollback()
+            raise click.ClickException("；".join(m for ms in exc.fields.values() for m in ms)) from exc
+        db.session.commit()
+        click.echo(f"已为 {username} 设置新密码")
+
     @app.cli.command("audit-verify")
     def audit_verify() -> None:
         """Recompute the hash chains of the audit trail; exit 1 naming the first broken link."""

@@ -91,6 +91,22 @@ class Config:
     WTF_I18N_ENABLED = False  # WTForms' own zh messages (no Flask-Babel)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Cookies only over HTTPS: on by default in production (behind TLS), off for http://127.0.0.1.
+    SESSION_COOKIE_SECURE = _flag("SESSION_COOKIE_SECURE", "1" if APP_ENV == "production" else "0")
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Sent as Strict-Transport-Security when cookies are secure (the site is served over HTTPS).
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000"))
+    # Scripts only from this site (no inline code, no eval); the data blocks of the diagram
+    # pages are <script type="application/json">, which a policy does not run. Inline styles are
+    # allowed: bpmn-js and dmn-js set them on the elements they draw.
+    CONTENT_SECURITY_POLICY = os.environ.get(
+        "CONTENT_SECURITY_POLICY",
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+        "frame-ancestors 'none'",
+    )
     JSON_AS_ASCII = False
 
 
