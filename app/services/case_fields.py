@@ -21,6 +21,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.extensions import db
 from app.models import ProcessInstance, ProcessVersion
 from app.services import forms
+from app.services.privacy import SENSITIVE
 
 INTEGER, NUMBER, BOOLEAN, DATE, DATETIME, STRING, LIST = (
     "integer", "number", "boolean", "date", "datetime", "string", "list")
@@ -61,9 +62,10 @@ _COMPUTED = {
 }
 # Fields the engine computes (no form declares them), by type.
 COMPUTED_KINDS = {name: kind for kind, names in _COMPUTED.items() for name in names}
-# Result fields the base columns already show, and ones that are no column (document ids, records).
+# Result fields the base columns already show, ones that are no column (document ids, records),
+# and personal identifiers (app.services.privacy), which a list or its export never carries.
 NOT_COLUMNS = frozenset({"committee", "plan_year", "applicant_name", "employer_org", "unit_county",
-                         "attachments", "ce_years"})
+                         "attachments", "ce_years", *SENSITIVE})
 DEFAULT_COLUMNS = {
     "title_application": ("target_title", "title_level", "outcome", "certificate_no"),
     "graduate_initial_determination": ("education", "requested_level", "batch", "outcome", "approved_level"),

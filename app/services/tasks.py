@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -11,7 +12,7 @@ from app import clock
 from app.engine import EngineError
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance, User
-from app.services import audit, cases, documents, forms, notifications, panels, registry
+from app.services import audit, cases, documents, forms, notifications, panels, privacy, registry
 from app.services.access import actionable_tasks_clause, can_act, can_view, holds, role_holders
 from app.services.errors import (
     Conflict,
@@ -130,6 +131,8 @@ def complete_task(actor: User, task_id: int, data: Any) -> ProcessInstance:
         defn = forms.load_definition(registry.files(instance.version), meta.get("form"), meta.get("ui"))
         panel = panels.get(meta.get("panel"))
         part, data = panel.take(data) if panel is not None and panel.take else ({}, data)
+        if isinstance(data, MutableMapping):
+            privacy.keep_unmasked(data, ready.data)
         clean = forms.validate(defn, ready.data, data)
         for name in forms.document_fields(defn):
             documents.check_owned(actor, clean.get(name) or [], instance, field=name)

@@ -12,7 +12,19 @@ from flask import Blueprint, current_app, g, jsonify, request
 from app import clock
 from app.extensions import csrf
 from app.models import CaseComment, HumanTask, ProcessInstance, ProcessVersion, User
-from app.services import auth, ce, documents, instances, messages, registry, reminders, rules, tasks, timers
+from app.services import (
+    auth,
+    ce,
+    documents,
+    instances,
+    messages,
+    privacy,
+    registry,
+    reminders,
+    rules,
+    tasks,
+    timers,
+)
 from app.services import calendar as calendar_service
 from app.services import clock as clock_service
 from app.services.access import can_start
@@ -90,22 +102,23 @@ def task_json(task: HumanTask, user: User, detail: bool = False) -> dict[str, An
         defn, data = tasks.task_form(task)
         from app.services import forms
 
+        viewer = privacy.Viewer(user, task.instance)
         out["form"] = forms.api_form(defn, data)
-        out["data"] = forms.prefill(defn, data)
-        out["case"] = task.instance.data
+        out["data"] = viewer.show(forms.prefill(defn, data))
+        out["case"] = viewer.show(task.instance.data)
         if user.has_role("system_admin", "manager"):
             out["candidates"] = tasks.candidates(task)
     return out
 
 
-def instance_json(instance: ProcessInstance) -> dict[str, Any]:
+def instance_json(instance: ProcessInstance, user: User) -> dict[str, Any]:
     return {
         "id": instance.id,
         "process_model": instance.process_id,
         "version": instance.version.version,
         "title": instance.title,
         "status": instance.status,
-        "data": instance.data,
+        "data": privacy.show(user, instance, instance.data),
         "open_tasks": [
             {"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "organisation": t.org.name if t.org else None,
              "due_date": iso(t.due_date)}
@@ -177,7 +190,7 @@ def start(user: User):
     if not data.get("process_model"):
         raise FormInvalid("缺少流程编号", {"process_model": ["此项为必填项"]})
     instance = instances.start_instance(user, str(data["process_model"]), data.get("data") or {})
-    return jsonify(instance_json(instance)), 201
+    return jsonify(instance_json(instance, user)), 201
 
 
 @bp.get("/process-instances")
@@ -192,22 +205,23 @@ def list_instances(user: User):
         page = case_search.api_page(user, process_model, status, extra, int_arg("page", 1))
     else:
         page = instances.list_instances(user, process_model, status, int_arg("page", 1))
-    return jsonify({"items": [instance_json(i) for i in page.items], "total": page.total, "page": page.page,
+    return jsonify({"items": [instance_json(i, user) for i in page.items], "total": page.total, "page": page.page,
                     "per_page": page.per_page})
 
 
 @bp.get("/process-instances/<int:instance_id>")
 @api_user
 def get_instance(user: User, instance_id: int):
-    return jsonify(instance_json(instances.get_instance(user, instance_id)))
+    return jsonify(instance_json(instances.get_instance(user, instance_id), user))
 
 
 @bp.get("/process-instances/<int:instance_id>/events")
 @api_user
 def instance_events(user: User, instance_id: int):
+    viewer = privacy.Viewer(user, instances.get_instance(user, instance_id))
     return jsonify([
         {"id": e.id, "at": iso(e.at), "type": e.type, "actor": e.actor.username if e.actor else None,
-         "task": e.bpmn_id, "details": e.details}
+         "task": e.bpmn_id, "details": viewer.show(e.details)}
         for e in instances.events(user, instance_id)
     ])
 
@@ -222,7 +236,7 @@ def admin_action(user: User, instance_id: int, action: str):
     """Administrators: {"reason"} and, for reset, {"task_id"}; for correct, {"data": {...}}."""
     from app.services import case_admin
 
-    return jsonify(instance_json(case_admin.run(user, instance_id, action, body())))
+    return jsonify(instance_json(case_admin.run(user, instance_id, action, body()), user))
 
 
 @bp.get("/tasks")
@@ -256,7 +270,7 @@ def release(user: User, task_id: int):
 def complete(user: User, task_id: int):
     data = body().get("data", {})
     instance = tasks.complete_task(user, task_id, data)
-    out = instance_json(instance)
+    out = instance_json(instance, user)
     return jsonify({**out, "instance": out})
 
 

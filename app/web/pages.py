@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
 from app import clock
-from app.services import case_views, documents, forms, instances, panels, registry, tasks
+from app.services import case_views, documents, forms, instances, panels, privacy, registry, tasks
 from app.services.access import can_act
 from app.services.errors import FormInvalid, RuleViolation
 from app.web import uploads
@@ -221,6 +221,7 @@ def _attach_errors(form, fields: dict[str, list[str]]) -> list[str]:
 def _case_context(instance) -> dict[str, Any]:
     return {
         "instance": instance,
+        "case_data": privacy.show(current_user, instance, instance.data),
         "events": instances.events(current_user, instance.id),
         "docs": documents.for_instance(instance, current_user),
         "extras": case_views.extras(current_user, instance),
@@ -296,7 +297,8 @@ def task(task_id: int):
     task = tasks.get_task(current_user, task_id)
     defn, data = tasks.task_form(task)
     if request.method == "GET":
-        return _render_task(task, forms.build_form(defn, data, base=FlaskForm), defn=defn, data=data)
+        prefill = privacy.show(current_user, task.instance, data)
+        return _render_task(task, forms.build_form(defn, prefill, base=FlaskForm), defn=defn, data=data)
     form = forms.build_form(defn, data, formdata=request.form, base=FlaskForm)
     try:
         instance = uploads.submit(form, lambda submitted: tasks.complete_task(current_user, task_id, submitted),
