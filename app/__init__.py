@@ -17,6 +17,9 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     elif config is not None:
         app.config.from_object(config)
     check_production(app.config)
+    from app.engine import sandbox
+
+    sandbox.configure(app.config["SCRIPT_TIME_LIMIT"], app.config["SCRIPT_MEMORY_MB"])
     register_extensions(app)
     register_celery(app)
     register_request_hooks(app)

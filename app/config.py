@@ -34,6 +34,10 @@ class Config:
     CLOCK_OVERRIDE = _flag("CLOCK_OVERRIDE")
     # Where uploaded documents are stored (outside task data).
     DOCUMENT_DIR = os.environ.get("DOCUMENT_DIR", str(ROOT / "instance" / "documents"))
+    # Diagram code (scripts, conditions, decision cells) stops past this many seconds or after the
+    # process has grown by this many MB during one evaluation (app.engine.sandbox).
+    SCRIPT_TIME_LIMIT = float(os.environ.get("SCRIPT_TIME_LIMIT", "3"))
+    SCRIPT_MEMORY_MB = int(os.environ.get("SCRIPT_MEMORY_MB", "256"))
     # Upload limits.
     MAX_UPLOAD_BYTES = int(os.environ.get("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024)))
     MAX_CONTENT_LENGTH = MAX_UPLOAD_BYTES + 1024 * 1024

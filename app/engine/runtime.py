@@ -32,7 +32,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import clock
 from app.engine.loader import CompiledModel
-from app.engine.sandbox import RestrictedEnvironment, RestrictedScriptEngine
+from app.engine.sandbox import RestrictedEnvironment, RestrictedScriptEngine, ScriptRejected
 from app.engine.state_ids import renew_task_ids
 
 LIBRARY_VERSION = SpiffWorkflow.__version__ if hasattr(SpiffWorkflow, "__version__") else "3.2.0"
@@ -391,7 +391,9 @@ def prune_history(dct: dict[str, Any]) -> dict[str, Any]:
 
 def _describe(exc: SpiffWorkflowException) -> str:
     notes = "；".join(getattr(exc, "notes", []) or [])
-    base = str(exc)
+    cause = exc.__cause__ or exc.__context__  # the library raises its wrapper inside the except block
+    # The sandbox's own refusals are already in Chinese; the library would prefix the class name.
+    base = str(cause) if isinstance(cause, ScriptRejected) else str(exc)
     return f"{base}（{notes}）" if notes else base
 
 

@@ -48,6 +48,8 @@ def parse_xml(content: bytes | str) -> etree._ElementTree:
     try:
         root = etree.fromstring(raw, _parser())
     except etree.XMLSyntaxError as exc:
+        if "Excessive depth" in str(exc.msg):  # libxml2 stops at 256 levels without huge_tree
+            raise UnsafeXml(f"XML 嵌套层级超过 {MAX_DEPTH}") from exc
         raise UnsafeXml(f"XML 格式错误：{exc.msg}（第 {exc.lineno} 行）") from exc
     tree = root.getroottree()
     if tree.docinfo.doctype:

@@ -38,11 +38,39 @@ def live_server(ctx) -> Iterator[Callable[[], str]]:
     ctx.config["CLOCK_OVERRIDE"] = True
 
 
+class PolicyWatch:
+    """The browser, with every page watched for content-security-policy refusals: a page that
+    needs inline script, eval or a foreign origin fails its test."""
+
+    def __init__(self, browser):
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def _watch(self, page) -> None:
+        page.on("console", lambda message: self.violations.append(message.text)
+                if "Content Security Policy" in message.text else None)
+
+    def new_page(self, **kwargs):
+        page = self._browser.new_page(**kwargs)
+        self._watch(page)
+        return page
+
+    def new_context(self, **kwargs):
+        context = self._browser.new_context(**kwargs)
+        context.on("page", self._watch)
+        return context
+
+    def __getattr__(self, name: str):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture()
 def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
+        watched = PolicyWatch(browser)
+        yield watched
         browser.close()
+        assert not watched.violations, watched.violations
