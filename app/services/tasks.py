@@ -177,7 +177,7 @@ def delegate(actor: User, task_id: int, to_username: str) -> HumanTask:
     username = to_username.strip() if isinstance(to_username, str) else ""
     colleague = db.session.scalar(select(User).where(User.username == username)) if username else None
     if colleague is None:
-        raise FormInvalid("请选择要转办的同事", {"to": ["找不到该用户"]})
+        raise FormInvalid("请选择要转办的同事", {"to": ["找不到该用户" if username else "应为用户名"]})
     if colleague.id == actor.id:
         raise FormInvalid("不能转办给自己", {"to": ["不能转办给自己"]})
     if not colleague.active or not holds(colleague, task.role, task.org_id):

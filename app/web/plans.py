@@ -330,6 +330,9 @@ def new_year():
     try:
         result = start_year(year)
         db.session.commit()
+    except NotAllowed:
+        db.session.rollback()
+        raise  # a refusal is a 403, not a message on the plans page
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -233,9 +233,14 @@ def test_delegation_through_the_api(ctx, cases):
     task_id = cases["tasks"]["助理级"]
     colleague("institute_hr2", "农林科学研究院人事 孙悦")
     api = Api(ctx.test_client(), "institute_hr")
+    missing = api.post(f"/api/v1/tasks/{task_id}/delegate", json={})
+    assert missing.status_code == 422 and missing.get_json()["error"]["fields"] == {"to": ["应为用户名"]}
+    stranger = Api(ctx.test_client(), "school_hr").post(f"/api/v1/tasks/{task_id}/delegate", json={})
+    assert stranger.status_code in (403, 404)  # who may act is checked before what the body lacks
     response = api.post(f"/api/v1/tasks/{task_id}/delegate", json={"to": "institute_hr2"})
     assert response.status_code == 200 and response.get_json()["assignee"] == "institute_hr2"
-    assert api.post(f"/api/v1/tasks/{task_id}/delegate", json={}).status_code == 422
+    # Now the colleague's: the one who handed it on may not hand it on again.
+    assert api.post(f"/api/v1/tasks/{task_id}/delegate", json={}).status_code == 409
     mate = Api(ctx.test_client(), "institute_hr2")
     assert mate.complete(task_id, {"decision": "approve"}).status_code == 200
 
