@@ -204,3 +204,20 @@ def test_logs_hold_no_password_id_number_or_phone(app, ctx, caplog):
     text = "\n".join(record.getMessage() + str(record.args or "") for record in caplog.records)
     for secret in ("wrong-Secret-991", PASSWORD, "33250119900101777X", "0578-7654321"):
         assert secret not in text
+
+
+def test_login_is_throttled_per_username_after_repeated_failures(app, ctx):
+    client = app.test_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        assert client.post("/api/v1/auth/token", json={"username": "city_hr", "password": "guess"}).status_code == 401
+    refused = client.post("/api/v1/auth/token", json={"username": "city_hr", "password": PASSWORD})
+    assert refused.status_code == 429 and "登录失败次数过多" in refused.get_json()["error"]["message"]
+    page = client.get("/login")
+    form = client.post("/login", data={"csrf_token": csrf_from(page.get_data(as_text=True)),
+                                       "username": "city_hr", "password": PASSWORD})
+    assert form.status_code == 429 and "登录失败次数过多" in form.get_data(as_text=True)
+    assert Api(app.test_client(), "liandu_hr").get("/api/v1/me").status_code == 200  # others log in as before
+    from app.models import LoginAttempt
+
+    stored = " ".join(f"{a.username} {a.remote_addr}" for a in db.session.scalars(select(LoginAttempt)))
+    assert "guess" not in stored and PASSWORD not in stored
