@@ -29,9 +29,12 @@ from app.services.errors import Conflict, DomainError, NotFound
 def lock(instance_id: int | None = None, *, task_id: int | None = None) -> ProcessInstance:
     """The instance row (or the instance of the task ``task_id``), locked for this transaction.
 
-    PostgreSQL: SELECT ... FOR UPDATE, so a second writer waits and then reads the first one's
-    result. SQLite has no row locks: a no-op write takes the database's write lock, and a
-    transaction whose snapshot is older than another writer's commit is refused as a conflict.
+    PostgreSQL: SELECT ... FOR NO KEY UPDATE, so a second writer waits and then reads the first
+    one's result; rows that merely refer to the instance (events, comments, notifications: their
+    foreign-key checks) do not wait for it, which would deadlock with a writer of the instance
+    waiting for their audit-chain head or task row. SQLite has no row locks: a no-op write takes
+    the database's write lock, and a transaction whose snapshot is older than another writer's
+    commit is refused as a conflict.
     """
     if task_id is not None:
         target = select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
@@ -48,10 +51,14 @@ def lock(instance_id: int | None = None, *, task_id: int | None = None) -> Proce
     # only the instance row is locked.
     instance = db.session.scalar(
         select(ProcessInstance).where(ProcessInstance.id == target)
-        .options(joinedload(ProcessInstance.version)).with_for_update(of=ProcessInstance)
+        .options(joinedload(ProcessInstance.version)).with_for_update(of=ProcessInstance, key_share=True)
     )
     if instance is None:
         raise NotFound("任务不存在" if task_id is not None else "流程实例不存在")
+    if instance.version is None or instance.version.id != instance.version_id:
+        # PostgreSQL, after waiting for a writer that moved the instance to another version (a
+        # migration): it re-reads the locked row only, the joined version is not the row's.
+        db.session.expire(instance, ["version"])
     return instance
 
 

@@ -29,10 +29,14 @@ def matching(name: str, correlation: dict[str, Any]) -> list[int]:
 
 
 def deliver_to(instance_id: int, name: str, payload: Any, actor: User | None,
-               correlation: dict[str, Any] | None = None) -> ProcessInstance:
+               correlation: dict[str, Any] | None = None) -> ProcessInstance | None:
     """Lock, load, deliver, save one instance; the caller commits. A suspended instance gets
-    nothing now: the message is held for it and delivered when an administrator resumes it."""
+    nothing now: the message is held for it and delivered when an administrator resumes it.
+    None, and nothing done, when under the lock the instance no longer waits for the message
+    (another delivery that matched it too, or a termination, committed first)."""
     instance = cases.lock(instance_id)
+    if instance_id not in matching(name, {**(correlation or {}), "instance_id": instance_id}):
+        return None
     if instance.status == "suspended":
         _hold(instance, name, payload, actor, correlation)
         return instance
@@ -95,6 +99,10 @@ def deliver(actor: User, name: str, correlation: dict[str, Any], payload: Any) -
                if inst is not None and can_view(actor, inst)]
     if not targets:
         raise NotFound(f"没有等待消息“{name}”且符合关联条件的流程实例")
-    delivered = [deliver_to(target.id, name, payload, actor, correlation).id for target in targets]
+    done = [deliver_to(target.id, name, payload, actor, correlation) for target in targets]
+    delivered = [instance.id for instance in done if instance is not None]
+    if not delivered:  # each was delivered by someone else meanwhile
+        db.session.rollback()
+        raise NotFound(f"没有等待消息“{name}”且符合关联条件的流程实例")
     cases.commit()
     return delivered

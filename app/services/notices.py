@@ -220,9 +220,10 @@ def _deliver(objection: Objection) -> bool:
     app_id = objection.application_instance_id
     if messages.matching(MESSAGE, {"instance_id": app_id}):
         try:
-            messages.deliver_to(app_id, MESSAGE, {"objection_id": objection.id}, actor=None)
-            cases.commit()
-            return True
+            if messages.deliver_to(app_id, MESSAGE, {"objection_id": objection.id}, actor=None) is not None:
+                cases.commit()
+                return True
+            reason = "申报案件未在受理异议（可能已办结或终止）"
         except DomainError as exc:  # e.g. the case is being saved by someone else right now
             db.session.rollback()
             reason = exc.message

@@ -70,9 +70,8 @@ def _next_pending() -> OutboxMessage | None:
 def _deliver_row(row: OutboxMessage) -> None:
     from app.services import messages
 
-    targets = messages.matching(row.name, row.correlation)
-    for instance_id in targets:
-        messages.deliver_to(instance_id, row.name, row.payload, actor=None)
+    targets = [instance_id for instance_id in messages.matching(row.name, row.correlation)
+               if messages.deliver_to(instance_id, row.name, row.payload, actor=None) is not None]
     row.status = "delivered" if targets else "dropped"
     row.delivered_to = targets
     row.processed_at = clock.now()

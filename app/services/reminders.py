@@ -94,7 +94,14 @@ def _personal(task: HumanTask) -> User | None:
 
 
 def _claim_stage(task: HumanTask, stage: str) -> bool:
-    """Move the task to the stage unless a concurrent sweep (or a completion) got there first."""
+    """Move the task to the stage unless a concurrent sweep (or a completion) got there first.
+
+    The instance is locked first, as by every writer of its tasks (cases.lock), else a writer
+    holding the case's audit-chain head and waiting for this task row deadlocks with this sweep;
+    a case being worked on right now is passed over (PostgreSQL), the next sweep reminds it."""
+    locked = select(ProcessInstance.id).where(ProcessInstance.id == task.instance_id)
+    if db.session.scalar(locked.with_for_update(key_share=True, skip_locked=True)) is None:
+        return False
     result = db.session.execute(
         update(HumanTask)
         .where(HumanTask.id == task.id, HumanTask.state == "open",

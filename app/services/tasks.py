@@ -58,7 +58,10 @@ def get_task(actor: User, task_id: int) -> HumanTask:
 
 
 def _actionable(actor: User, task_id: int) -> HumanTask:
-    task = db.session.get(HumanTask, task_id)
+    # The task's instance is locked first, as a completion does: claims and completions of its
+    # tasks then follow one another (no lost claim, no deadlock), and the task is read after it.
+    cases.lock(task_id=task_id)
+    task = db.session.get(HumanTask, task_id, populate_existing=True)
     _check_actionable(actor, task)
     return task
 
