@@ -23,6 +23,7 @@ def create_app(config: type[Config] | dict[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_celery(app)
     register_request_hooks(app)
+    register_row_ids(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_cli(app)
@@ -82,6 +83,21 @@ def register_request_hooks(app: Flask) -> None:
             # Pages and API answers carry personal data: no shared or browser cache keeps them.
             headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+def register_row_ids(app: Flask) -> None:
+    """<int:..._id> and <int:number> in a URL name a row by an integer column (32 bits on PostgreSQL,
+    64 on SQLite): a larger number names no row (404); let through, the database refuses to bind it
+    (OverflowError, NumericValueOutOfRange: a 500). Checked once the rule is chosen, not in the
+    converter: a converter that refuses a value makes Werkzeug answer 405 to the URL's other methods.
+    (An <int:year> is no row: its views say what they make of an odd year.)"""
+    from werkzeug.exceptions import NotFound
+
+    @app.url_value_preprocessor
+    def _row_ids(endpoint: str | None, values: dict | None) -> None:
+        if values and any(isinstance(v, int) and (k.endswith("_id") or k == "number") and not 0 <= v < 2**31
+                          for k, v in values.items()):
+            raise NotFound()
 
 
 def register_celery(app: Flask) -> None:

@@ -186,9 +186,10 @@ def reset(actor: User, instance_id: int, task_id: Any, reason: Any) -> ProcessIn
 
 
 def _reset_target(instance: ProcessInstance, task_id: Any) -> HumanTask:
-    if isinstance(task_id, str) and task_id.strip().isdigit():
+    if isinstance(task_id, str) and task_id.strip().isascii() and task_id.strip().isdigit():
         task_id = int(task_id)
-    if not isinstance(task_id, int) or isinstance(task_id, bool):
+    # A larger number than an integer column takes names no task, and the database cannot bind it.
+    if not isinstance(task_id, int) or isinstance(task_id, bool) or not 0 <= task_id < 2**31:
         raise FormInvalid("请选择要退回到的任务", {"task_id": ["请选择要退回到的任务"]})
     task = db.session.get(HumanTask, task_id)
     if task is None or task.instance_id != instance.id:

@@ -46,7 +46,8 @@ def _process(values: list[str] | None, problems: Problems) -> str | None:
 
 
 def _plan_year(values: list[str], problems: Problems) -> Condition | None:
-    years = [int(v) for v in values if v.isdigit() and 1900 <= int(v) <= 2100]
+    # isascii: "²".isdigit() holds, but int("²") fails
+    years = [int(v) for v in values if v.isascii() and v.isdigit() and 1900 <= int(v) <= 2100]
     if len(years) != len(values):
         problems["plan_year"] = ["计划年度应为四位年份，如 2022"]
         return None
@@ -73,8 +74,11 @@ def _status(values: list[str], problems: Problems) -> Condition | None:
 
 
 def _employer(values: list[str], problems: Problems) -> Condition:
-    ids = [int(v) for v in values if v.isdigit()]
-    names = [v for v in values if not v.isdigit()]
+    # An id is an integer column's value in ASCII digits ("²".isdigit() holds, int("²") fails);
+    # else a name.
+    is_id = [v.isascii() and v.isdigit() and int(v) < 2**31 for v in values]
+    ids = [int(v) for v, yes in zip(values, is_id, strict=True) if yes]
+    names = [v for v, yes in zip(values, is_id, strict=True) if not yes]
     orgs = select(Organisation.id).where(or_(Organisation.id.in_(ids), Organisation.name.in_(names))).correlate(None)
     return ProcessInstance.employer_org_id.in_(orgs)
 

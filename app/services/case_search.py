@@ -153,10 +153,14 @@ def _int_or(values: list[str] | None, default: int, problems: dict[str, list[str
     if not values:
         return default
     try:
-        return int(values[0])
+        value = int(values[0])
     except ValueError:
         problems[name] = [message]
         return default
+    if abs(value) > 2**31 - 1:  # a page's offset, (page - 1) × per_page, must bind as a 64-bit integer
+        problems[name] = [message]
+        return default
+    return value
 
 
 def _per_page(params: dict[str, list[str]], problems: dict[str, list[str]]) -> int:

@@ -159,10 +159,11 @@ def _copy_tracked_fields(instance: ProcessInstance, data: dict[str, Any]) -> Non
     """The plan year, committee, outcome, title level and department as typed columns (managers
     filter and count by them)."""
     year = data.get("plan_year")
-    if isinstance(year, str) and year.strip().isdigit():
+    if isinstance(year, str) and year.strip().isascii() and year.strip().isdigit():  # int("²") fails
         year = int(year)
     if isinstance(year, int) and not isinstance(year, bool):
-        instance.plan_year = year
+        # as the column can hold it: no year past an integer column (the flush would fail, a 500)
+        instance.plan_year = year if abs(year) < 2**31 else None
     committee = data.get("committee")
     if isinstance(committee, str) and committee.strip():
         instance.committee = committee.strip()[:200]

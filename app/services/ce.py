@@ -60,7 +60,8 @@ def upsert(actor: User, records: Any) -> int:
         if not isinstance(rec, dict):
             errors[f"{i}"] = ["应为对象"]
             continue
-        user = db.session.scalar(select(User).where(User.username == rec.get("username")))
+        username = rec.get("username")
+        user = db.session.scalar(select(User).where(User.username == username)) if isinstance(username, str) else None
         if user is None:
             errors[f"{i}.username"] = ["用户不存在"]
         elif not in_scope(actor, user):
@@ -129,7 +130,7 @@ def read_excel(stream: IO[bytes]) -> list[dict[str, Any]]:
                 value = record[key]
                 if isinstance(value, float) and value.is_integer():
                     record[key] = int(value)
-                elif isinstance(value, str) and value.strip().isdigit():
+                elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
                     record[key] = int(value.strip())
             records.append(record)
     finally:

@@ -312,6 +312,25 @@ def errors_of(form: Form) -> dict[str, list[str]]:
     return {name: list(errs) for name, errs in form.errors.items() if name != "csrf_token"}
 
 
+def _json_kind_errors(defn: FormDefinition, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """JSON values no field of a form takes: an object, a list where one value goes or a list of
+    lists or objects, true/false where text or a number goes. to_formdata would turn them into text
+    ("{'a': 1}", "y") that the text validators accept. A number for a text field stays its digits."""
+    props = defn.schema.get("properties", {})
+    fields: dict[str, list[str]] = {}
+    for key, value in data.items():
+        kind = (props.get(key) or {}).get("type")
+        if isinstance(value, dict):
+            fields[key] = ["应为单个值，不能是对象"]
+        elif isinstance(value, list) and kind != "array":
+            fields[key] = ["应为单个值，不能是列表"]
+        elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+            fields[key] = ["列表中的每一项应为单个值"]
+        elif isinstance(value, bool) and kind in ("string", "integer", "number"):
+            fields[key] = ["应为文字或数字，不能是 true/false"]
+    return fields
+
+
 def to_formdata(data: Mapping[str, Any]) -> MultiDict:
     """JSON body → form data, so the API runs the very same validators as the page."""
     pairs: list[tuple[str, str]] = []
@@ -335,6 +354,9 @@ def validate(
     if not isinstance(data, Mapping):
         raise FormInvalid("提交的数据格式不正确", {"data": ["应为对象"]})
     if not isinstance(data, MultiDict):
+        wrong = _json_kind_errors(defn, data)
+        if wrong:
+            raise FormInvalid("表单填写有误，请按提示修改", wrong)
         # A JSON body that leaves out a field means its default (an unchecked box on a page is False).
         defaults = {k: p["default"] for k, p in defn.schema.get("properties", {}).items() if "default" in p}
         data = {**defaults, **data}

@@ -180,7 +180,7 @@ def counts(actor: User, filters: InboxFilters) -> dict[str, int]:
 def page_number(args: Mapping[str, str], name: str) -> int:
     """A page parameter: a positive whole number, else 1."""
     raw = (args.get(name) or "").strip()
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
 def filter_choices(actor: User) -> dict[str, list[tuple[str, str]]]:

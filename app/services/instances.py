@@ -169,7 +169,7 @@ def list_instances(
             raise FormInvalid("状态参数无效", {"status": [f"应为 {', '.join(STATUSES)} 之一"]})
         query = query.where(ProcessInstance.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = max(page, 1)
+    page = min(max(page, 1), 2**31 - 1)  # the offset, (page - 1) × per_page, must bind as a 64-bit integer
     items = db.session.scalars(
         query.order_by(ProcessInstance.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()

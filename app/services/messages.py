@@ -20,6 +20,10 @@ def matching(name: str, correlation: dict[str, Any]) -> list[int]:
     query = select(MessageSubscription).where(MessageSubscription.name == name)
     target = correlation.get("instance_id")
     if target is not None:
+        # Only an instance id can match (the subscriptions' correlations hold ints); anything else
+        # (text, a list, a number past the database's integer) would fail to bind or compare: a 500.
+        if not isinstance(target, int) or isinstance(target, bool) or not 0 < target < 2**31:
+            return []
         query = query.where(MessageSubscription.instance_id == target)
     subscriptions = db.session.scalars(query.order_by(MessageSubscription.instance_id)).all()
     return sorted({

@@ -38,7 +38,8 @@ REGISTER_FIELDS = ("titles_evaluated", "titles_recommended", "specialties", "cou
 
 # -- reading ------------------------------------------------------------------------------------
 def get(plan_id: int) -> AnnualPlan:
-    plan = db.session.get(AnnualPlan, plan_id)
+    # An id past the database's integer names no plan (and cannot be bound: a 500)
+    plan = db.session.get(AnnualPlan, plan_id) if 0 < plan_id < 2**31 else None
     if plan is None:
         raise NotFound("没有这个年度计划")
     return plan

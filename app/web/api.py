@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date
 from functools import wraps
 from typing import Any
 
@@ -60,14 +60,24 @@ def body() -> dict[str, Any]:
     return data
 
 
-def int_arg(name: str, default: int) -> int:
+INT_MAX = 2**31 - 1  # an integer column on PostgreSQL (SQLite's take 64 bits)
+CLOCK_YEARS = (1900, 2100)
+PAGE_MAX = INT_MAX  # the offset, (page - 1) × per_page, stays a 64-bit integer
+
+
+def int_arg(name: str, default: int, maximum: int = INT_MAX) -> int:
+    """An integer query parameter; past an integer column's range (or `maximum`) the database
+    cannot bind it."""
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise FormInvalid("参数有误", {name: ["应为整数"]}) from exc
+    if abs(value) > maximum:
+        raise FormInvalid("参数有误", {name: [f"应为绝对值不超过 {maximum} 的整数"]})
+    return value
 
 
 def iso(value) -> str | None:
@@ -202,9 +212,9 @@ def list_instances(user: User):
     # The instance list's filters (plan_year, committee, ..., f.<field>) are optional extras.
     extra = {k: v for k, v in request.args.to_dict(flat=False).items() if case_search.is_api_filter(k)}
     if extra:
-        page = case_search.api_page(user, process_model, status, extra, int_arg("page", 1))
+        page = case_search.api_page(user, process_model, status, extra, int_arg("page", 1, PAGE_MAX))
     else:
-        page = instances.list_instances(user, process_model, status, int_arg("page", 1))
+        page = instances.list_instances(user, process_model, status, int_arg("page", 1, PAGE_MAX))
     return jsonify({"items": [instance_json(i, user) for i in page.items], "total": page.total, "page": page.page,
                     "per_page": page.per_page})
 
@@ -326,7 +336,10 @@ def add_working_days(user: User):
     days = int_arg("days", 0)
     if abs(days) > 3650:
         raise FormInvalid("天数过大", {"days": ["绝对值不得超过 3650"]})
-    result = calendar_service.add_working_days(start_date, days)
+    try:
+        result = calendar_service.add_working_days(start_date, days)
+    except OverflowError as exc:  # before year 1 or past 9999
+        raise FormInvalid("日期超出可计算的范围", {"date": ["日期加减工作日后超出 0001–9999 年"]}) from exc
     return jsonify({"date": result.date.isoformat(), "provisional": result.provisional})
 
 
@@ -346,7 +359,7 @@ def plan_of_year(user: User, year: int):
     """The city's published plan of a year, with the district plans derived from it."""
     from app.services import plans
 
-    city = plans.city_plan(year)
+    city = plans.city_plan(year) if year <= INT_MAX else None  # no integer column holds a larger year
     if city is None:
         raise NotFound(f"没有已发布的{year}年度计划")
     body = plans.as_dict(city)
@@ -363,14 +376,28 @@ def get_clock(user: User):
                     "override_enabled": bool(current_app.config.get("CLOCK_OVERRIDE"))})
 
 
+def _clock_in_range(instant) -> bool:
+    """Dates, deadlines and working days are reckoned from the clock: near year 1 or 9999 they
+    overflow (in UTC or in Asia/Shanghai), and such a clock would fail every later request."""
+    try:
+        year = instant.astimezone(UTC).year
+    except OverflowError:
+        return False
+    return CLOCK_YEARS[0] <= year <= CLOCK_YEARS[1]
+
+
 @bp.put("/clock")
 @api_user
 def set_clock(user: User):
     value = body().get("now")
+    if value is not None and not isinstance(value, str):
+        raise FormInvalid("时间格式应为 ISO 8601", {"now": ["应为字符串（ISO 8601）或 null"]})
     try:
         instant = clock.parse_instant(value) if value else None
     except (TypeError, ValueError) as exc:
         raise FormInvalid("时间格式应为 ISO 8601", {"now": ["时间格式应为 ISO 8601，如 2022-08-10T09:00:00+08:00"]}) from exc
+    if instant is not None and not _clock_in_range(instant):
+        raise FormInvalid("时间超出范围", {"now": [f"应在 {CLOCK_YEARS[0]}–{CLOCK_YEARS[1]} 年之间"]})
     now = clock_service.set_clock(user, instant)
     return jsonify({"now": now.isoformat(), "local": clock.to_local(now).isoformat(), "overridden": instant is not None})
 

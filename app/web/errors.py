@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -63,7 +65,55 @@ def _refuse_nul():
     return None
 
 
+MAX_JSON_DEPTH = 64
+
+
+def _not_json(text: str):
+    raise ValueError(f"{text} is not JSON (RFC 8259)")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} does not fit a float")
+    return value
+
+
+def _check_tree(value: Any) -> None:
+    """Iteratively (no recursion to exhaust): no nesting deeper than MAX_JSON_DEPTH and no string
+    that is not Unicode text (a lone surrogate, as the escape \\ud800 makes one)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                item.encode("utf-8")  # UnicodeEncodeError, a ValueError, on a lone surrogate
+        elif isinstance(item, (dict, list)):
+            if depth > MAX_JSON_DEPTH:
+                raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+class RequestJSON(DefaultJSONProvider):
+    """Request bodies parse as JSON text a client means to send, else not at all (get_json gives
+    None, the API answers 400): NaN and Infinity (not JSON, and PostgreSQL's jsonb refuses them),
+    numbers beyond a float, lone surrogates (cannot be stored or encoded as UTF-8) and nesting past
+    MAX_JSON_DEPTH (the decoder and every walk over the data recurse: a RecursionError, a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        kwargs.setdefault("parse_constant", _not_json)
+        kwargs.setdefault("parse_float", _finite)
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError as exc:
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from exc
+        _check_tree(value)
+        return value
+
+
 def register(app: Flask) -> None:
+    app.json = RequestJSON(app)
     app.before_request(_refuse_nul)
 
     @app.errorhandler(DomainError)
@@ -78,7 +128,14 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
-        return error_response(status, exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, exc.description or ""))
+        response = make_response(error_response(status, exc.name.lower().replace(" ", "_"),
+                                                HTTP_MESSAGES.get(status, exc.description or "")))
+        # The exception's own headers stay on the answer: a 405 must say which methods are allowed
+        # (Allow, RFC 9110 §15.5.6); only the body and its Content-Type are ours.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

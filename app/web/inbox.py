@@ -109,6 +109,8 @@ def _back_to_inbox():
 def batch_approve():
     try:
         ids = [int(v) for v in request.form.getlist("task_id") if v.strip()]
+        if any(not 0 < i < 2**31 for i in ids):  # no task has such an id, and no database binds it
+            raise ValueError("task id out of range")
         result = batch.batch_approve(current_user, ids, request.form.get("opinion", ""))
     except (ValueError, DomainError) as exc:
         # The whole submission is refused (mixed steps, a step that needs its form, too many...).

@@ -4,13 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.services.instances import STATUSES
+
 ERROR = {"$ref": "#/components/schemas/Error"}
+MALFORMED = "请求格式不正确（请求体不是 JSON 或参数含 NUL 字符）"
+TOO_LARGE = "请求体过大"
+NOT_AN_OBJECT = "请求体或字段的类型不对"
+ROW_ID = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1}
+CE_HOURS = ("professional", "public", "general_public")
+CE_HOUR = {"type": "integer", "minimum": 0, "maximum": 2000, "description": "学时；一般公需科目不超过公需科目"}
+EMPTY = {"type": "string", "maxLength": 0}
+PAGE = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1, "description": "从 1 开始；小于 1 即第 1 页"}
 
 
 def _op(summary: str, responses: dict[int, str], body: dict | None = None, params: list | None = None,
         auth: bool = True, multipart: bool = False) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "responses": {}}
-    for code, desc in responses.items():
+    # Any request may be malformed (a body that is not JSON, a NUL character in a parameter); any
+    # request body may exceed MAX_CONTENT_LENGTH, or be JSON of the wrong shape (a list, a string).
+    defaults = {400: MALFORMED, **({413: TOO_LARGE, 422: NOT_AN_OBJECT} if body is not None else {})}
+    responses = {**defaults, **responses}
+    for code, desc in sorted(responses.items()):
         entry: dict[str, Any] = {"description": desc}
         entry["content"] = {"application/json": {"schema": ERROR if code >= 400 else {"type": ["object", "array"]}}}
         op["responses"][str(code)] = entry
@@ -24,8 +38,13 @@ def _op(summary: str, responses: dict[int, str], body: dict | None = None, param
     return op
 
 
-def _q(name: str, kind: str = "string", where: str = "query", required: bool = False) -> dict:
-    return {"name": name, "in": where, "required": required or where == "path", "schema": {"type": kind}}
+def _q(name: str, kind: str = "string", where: str = "query", required: bool = False,
+       schema: dict | None = None) -> dict:
+    schema = schema or {"type": kind}
+    if where == "query" and not required and schema != {"type": "string"}:
+        # An optional parameter given empty (as a page's empty input sends it) is one not given.
+        schema = {"anyOf": [schema, EMPTY]}
+    return {"name": name, "in": where, "required": required or where == "path", "schema": schema}
 
 
 STD = {401: "未登录或令牌无效", 403: "没有权限", 404: "不存在"}
@@ -34,9 +53,11 @@ STD = {401: "未登录或令牌无效", 403: "没有权限", 404: "不存在"}
 def _list_filters() -> list[dict]:
     """The instance list's optional filters on GET /process-instances (app/services/case_filters.py)."""
     dates = ("created_from", "created_to", "completed_from", "completed_to")
-    out = [_q("plan_year", "integer"), *(_q(n) for n in ("committee", "series", "county", "employer",
-                                                         "applicant", "step")), _q("overdue", "integer")]
-    return out + [{**_q(n), "schema": {"type": "string", "format": "date"}} for n in dates]
+    out = [_q("plan_year", schema={"type": "integer", "minimum": 1900, "maximum": 2100}),
+           *(_q(n) for n in ("committee", "series", "county", "employer", "applicant", "step")),
+           {**_q("overdue", schema={"type": "string", "enum": ["1", "0", "true", "false", "yes", "no", "是", "否"]}),
+            "description": "1 只看有逾期待办的案件（不区分大小写）"}]
+    return out + [_q(n, schema={"type": "string", "format": "date"}) for n in dates]
 
 
 def _admin_actions() -> dict[str, Any]:
@@ -67,16 +88,17 @@ def spec() -> dict[str, Any]:
         "/api/v1/process-instances": {
             "post": _op("发起流程", {201: "实例", **STD, 422: "表单校验失败"},
                         {"type": "object", "required": ["process_model"],
-                         "properties": {"process_model": {"type": "string"}, "data": obj}}),
+                         "properties": {"process_model": {"type": "string", "minLength": 1}, "data": obj}}),
             "get": _op("我可见的流程实例（另可按结果字段筛选：f.<字段名>=<值>，如 f.outcome=published）",
                        {200: "分页列表", 401: STD[401], 422: "参数有误"},
-                       params=[_q("process_model"), _q("status"), _q("page", "integer"), *_list_filters()]),
+                       params=[_q("process_model"), _q("status", schema={"type": "string", "enum": list(STATUSES)}),
+                               _q("page", schema=PAGE), *_list_filters()]),
         },
         "/api/v1/process-instances/{id}": {"get": _op("流程实例", {200: "实例", **STD}, params=[_q("id", "integer", "path")])},
         "/api/v1/process-instances/{id}/events": {"get": _op("审计记录", {200: "事件列表", **STD}, params=[_q("id", "integer", "path")])},
         **_admin_actions(),
-        "/api/v1/tasks": {"get": _op("我可办理的待办任务", {200: "任务列表", 401: STD[401]},
-                                     params=[_q("instance_id", "integer"), _q("process_model")])},
+        "/api/v1/tasks": {"get": _op("我可办理的待办任务", {200: "任务列表", 401: STD[401], 422: "参数有误"},
+                                     params=[_q("instance_id", schema=ROW_ID), _q("process_model")])},
         "/api/v1/tasks/{id}": {"get": _op("任务及其表单", {200: "任务", **STD}, params=[_q("id", "integer", "path")])},
         "/api/v1/tasks/{id}/claim": {"post": _op("认领任务", {200: "任务", **STD, 409: "已被他人认领或已办结"}, params=[_q("id", "integer", "path")])},
         "/api/v1/tasks/{id}/release": {"post": _op("释放任务", {200: "任务", **STD, 409: "冲突"}, params=[_q("id", "integer", "path")])},
@@ -95,17 +117,19 @@ def spec() -> dict[str, Any]:
         "/api/v1/process-instances/{id}/comments": {
             "get": _op("案件留言（按时间先后）", {200: "留言列表", **STD}, params=[_q("id", "integer", "path")]),
             "post": _op("发表留言", {201: "留言", **STD, 422: "内容为空或超过 2000 字"},
-                        {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "maxLength": 2000}}},
+                        {"type": "object", "required": ["body"], "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 2000}}},
                         params=[_q("id", "integer", "path")]),
         },
         "/api/v1/messages": {"post": _op("投递 BPMN 消息", {202: "已投递", **STD, 422: "参数有误"},
                                          {"type": "object", "required": ["name"],
-                                          "properties": {"name": {"type": "string"}, "correlation": obj, "payload": {}}})},
+                                          "properties": {"name": {"type": "string", "minLength": 1}, "correlation": obj, "payload": {}}})},
         "/api/v1/rules/{rule_id}/evaluate": {"post": _op("计算规则", {200: "输出", **STD, 422: "输入有误"},
                                                           {"type": "object", "properties": {"inputs": obj}},
                                                           params=[_q("rule_id", where="path")])},
         "/api/v1/calendar/add-working-days": {"get": _op("工作日计算", {200: "日期", 401: STD[401], 422: "参数有误"},
-                                                          params=[_q("date", required=True), _q("days", "integer", required=True)])},
+                                                          params=[_q("date", required=True, schema={"type": "string", "format": "date"}),
+                                                                  _q("days", schema={"type": "integer", "minimum": -3650,
+                                                                                     "maximum": 3650, "default": 0})])},
         "/api/v1/clock": {
             "get": _op("系统时钟", {200: "时钟", 401: STD[401]}),
             "put": _op("设置系统时钟（仅管理员，仅 CLOCK_OVERRIDE=1）", {200: "时钟", 401: STD[401], 403: STD[403], 422: "格式有误"},
@@ -118,12 +142,14 @@ def spec() -> dict[str, Any]:
         "/api/v1/reminders/run": {"post": _op("发送到期提醒并发送待发邮件（管理员）",
                                               {200: "提醒数与发送的邮件数", 401: STD[401], 403: STD[403]})},
         "/api/v1/ce-records": {"put": _op("登记继续教育学时", {200: "条数", 401: STD[401], 403: STD[403], 422: "数据有误"},
-                                          {"type": "array", "items": {"type": "object", "properties": {
-                                              "username": {"type": "string"}, "year": {"type": "integer"},
-                                              "professional": {"type": "integer"}, "public": {"type": "integer"},
-                                              "general_public": {"type": "integer"}}}})},
+                                          {"type": "array", "minItems": 1, "items": {
+                                              "type": "object", "required": ["username", "year", *CE_HOURS],
+                                              "properties": {"username": {"type": "string"},
+                                                             "year": {"type": "integer", "minimum": 2000, "maximum": 2100},
+                                                             **dict.fromkeys(CE_HOURS, CE_HOUR)}}})},
         "/api/v1/documents": {"post": _op("上传文件", {201: "文件", 401: STD[401], 413: "过大", 422: "类型不允许"},
-                                          {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}},
+                                          {"type": "object", "required": ["file"],
+                                           "properties": {"file": {"type": "string", "format": "binary"}}},
                                           multipart=True)},
     }
     return {
