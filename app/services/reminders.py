@@ -69,8 +69,15 @@ def _date_undated() -> int:
         if not rows:
             return dated
         for task in rows:
-            task.due_date = deadlines.late_due_date(task.instance, task.role, task.created_at)
-        dated += len(rows)
+            # As _claim_stage: the case first (a case being worked on is dated by the next sweep),
+            # then only a task still open and undated, whatever this session read of it.
+            if not _lock_case(task.instance_id):
+                continue
+            due = deadlines.late_due_date(task.instance, task.role, task.created_at)
+            dated += db.session.execute(
+                update(HumanTask).where(HumanTask.id == task.id, HumanTask.state == "open",
+                                        HumanTask.due_date.is_(None))
+                .values(due_date=due).execution_options(synchronize_session=False)).rowcount
         last_id = rows[-1].id
         db.session.commit()
 
@@ -93,14 +100,19 @@ def _personal(task: HumanTask) -> User | None:
     return person if person is not None and person.active else None
 
 
+def _lock_case(instance_id: int) -> bool:
+    """Lock the case as its writers do (cases.lock), unless one of them holds it now (PostgreSQL)."""
+    locked = select(ProcessInstance.id).where(ProcessInstance.id == instance_id)
+    return db.session.scalar(locked.with_for_update(key_share=True, skip_locked=True)) is not None
+
+
 def _claim_stage(task: HumanTask, stage: str) -> bool:
     """Move the task to the stage unless a concurrent sweep (or a completion) got there first.
 
     The instance is locked first, as by every writer of its tasks (cases.lock), else a writer
     holding the case's audit-chain head and waiting for this task row deadlocks with this sweep;
     a case being worked on right now is passed over (PostgreSQL), the next sweep reminds it."""
-    locked = select(ProcessInstance.id).where(ProcessInstance.id == task.instance_id)
-    if db.session.scalar(locked.with_for_update(key_share=True, skip_locked=True)) is None:
+    if not _lock_case(task.instance_id):
         return False
     result = db.session.execute(
         update(HumanTask)

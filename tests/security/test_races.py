@@ -300,6 +300,29 @@ def test_a_reminder_sweep_passes_over_a_case_being_worked_on_and_reminds_it_next
     assert invariant_problems([case_id]) == []
 
 
+def test_dating_undated_tasks_passes_over_a_case_being_worked_on_and_dates_it_next_time(ctx, grad, monkeypatch):
+    """A holds the case (a claim, not committed) of a task without a due date; the sweep (B)
+    gives due dates to old undated tasks: it does not wait for A (which would deadlock with a
+    writer of the task row), leaves that task undated and the next sweep dates it, once."""
+    require_postgres("SQLite 只有一个写者：提醒扫描等待写锁，没有可跳过的行锁")
+    case_id, task_id = grad()
+    db.session.get(HumanTask, task_id).due_date = None
+    db.session.commit()
+    gate = pause(monkeypatch, tasks.audit, "record", "A")
+    a = start(ctx, "A", _claim(UNIT, task_id))
+    gate.wait_reached(a)
+    b = start(ctx, "B", lambda: reminders.sweep()["dated"])
+    assert finishes_unblocked(b) == 0
+    gate.open()
+    assert a.outcome() == _id(UNIT)
+    db.session.rollback()
+    assert db.session.get(HumanTask, task_id).due_date is None
+    assert reminders.sweep()["dated"] == 1 and reminders.sweep()["dated"] == 0
+    db.session.rollback()
+    assert db.session.get(HumanTask, task_id).due_date is not None
+    assert invariant_problems([case_id]) == []
+
+
 # -- message delivery --------------------------------------------------------------------------
 @pytest.fixture()
 def probe(ctx):
