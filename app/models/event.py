@@ -57,11 +57,9 @@ class Event(db.Model):
 
 
 class AuditChain(db.Model):
-    """The head of one hash chain: its last link's number and hash.
-
-    ``chain`` is the instance id, 0 for events without an instance. Appending takes this row's
-    lock, so two transactions never extend one chain from the same link.
-    """
+    """The head of the chain of events without an instance (``chain`` 0): its last link's number
+    and hash. Appending takes this row's lock, so two transactions never extend the chain from the
+    same link. (An instance's chain has its head on the instance row, under the instance lock.)"""
 
     __tablename__ = "audit_chain"
 

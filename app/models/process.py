@@ -71,6 +71,10 @@ class ProcessInstance(db.Model):
     library_version: Mapped[str] = mapped_column(String(20))
     serializer_version: Mapped[str] = mapped_column(String(20))
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The head of the instance's audit hash chain (app.services.audit): its last link's number
+    # and hash, read with the instance lock and written with the instance's own update.
+    audit_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    audit_hash: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     version: Mapped[ProcessVersion] = relationship()
     starter: Mapped[User] = relationship(foreign_keys=[starter_id])

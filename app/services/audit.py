@@ -1,9 +1,10 @@
 """The append-only audit trail. Events are added in the caller's transaction.
 
 Every event is a link of a hash chain (one per instance, one for events without an instance).
-The links are made when the events are flushed: the chain's head row (audit_chain) is locked,
-each new event gets the next number and the hash of the previous link and its own fields, and
-the head moves on. ``verify`` walks every chain and names the first broken link.
+The links are made when the events are flushed: the chain's head (on the instance row, read
+with the instance lock; audit_chain row 0 for events without an instance) is locked, each new
+event gets the next number and the hash of the previous link and its own fields, and the head
+moves on. ``verify`` walks every chain and names the first broken link.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.extensions import db
@@ -52,21 +54,55 @@ def chain_of(event: Event) -> int:
     return event.instance_id if event.instance_id is not None else GLOBAL_CHAIN
 
 
-def _lock_head(session: Session, chain: int) -> tuple[int, str]:
-    """Lock the chain's head row for this transaction and read it (created at 0 if missing).
+def held(instance_id: int, seq: int, digest: str) -> None:
+    """cases.lock read the instance's chain head with its lock: the next flush extends the chain
+    from it without asking the database again."""
+    db.session.info.setdefault(_HEADS, {}).setdefault(instance_id, (seq, digest))
 
-    A no-op UPDATE is the lock on both databases: PostgreSQL locks the row, SQLite takes its
-    write lock, so a second transaction extending the chain waits for this one to end.
+
+def _lock_head(session: Session, chain: int) -> tuple[int, str]:
+    """Lock the chain's head for this transaction and read it.
+
+    An instance's head is on its row (FOR NO KEY UPDATE, the instance lock cases.lock takes:
+    writers of the instance queue behind it); the chain without an instance has the audit_chain
+    row 0 (created at 0 if missing), locked by a no-op UPDATE. On SQLite either statement comes
+    with the database's write lock.
     """
+    conn = session.connection()
+    if chain != GLOBAL_CHAIN:
+        table = ProcessInstance.__table__
+        query = select(table.c.audit_seq, table.c.audit_hash).where(table.c.id == chain)
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(key_share=True)
+        row = conn.execute(query).first()
+        return (row.audit_seq, row.audit_hash) if row is not None else (0, "")
     table = AuditChain.__table__
     touch = update(table).where(table.c.chain == chain).values(seq=table.c.seq).returning(table.c.seq, table.c.hash)
-    conn = session.connection()
     row = conn.execute(touch).first()
     if row is None:
         dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
         conn.execute(dialect.insert(table).values(chain=chain, seq=0, hash="").on_conflict_do_nothing())
         row = conn.execute(touch).first()
     return row.seq, row.hash
+
+
+def _write_head(session: Session, chain: int, seq: int, digest: str) -> None:
+    """Move the head on. An instance that this flush updates anyway carries it in that UPDATE (no
+    statement of its own); otherwise one UPDATE of the two columns, which leaves the instance's
+    version as it is (a comment is no change of the case)."""
+    if chain == GLOBAL_CHAIN:
+        table = AuditChain.__table__
+        session.connection().execute(update(table).where(table.c.chain == chain).values(seq=seq, hash=digest))
+        return
+    instance = session.identity_map.get(session.identity_key(ProcessInstance, chain))
+    if instance is not None and instance in session.dirty and session.is_modified(instance):
+        instance.audit_seq, instance.audit_hash = seq, digest
+        return
+    table = ProcessInstance.__table__
+    session.connection().execute(update(table).where(table.c.id == chain).values(audit_seq=seq, audit_hash=digest))
+    if instance is not None:
+        set_committed_value(instance, "audit_seq", seq)
+        set_committed_value(instance, "audit_hash", digest)
 
 
 def _link_new_events(session: Session, flush_context: Any, instances: Any) -> None:
@@ -77,7 +113,6 @@ def _link_new_events(session: Session, flush_context: Any, instances: Any) -> No
     for item in new:  # session.new keeps the order of add(), which is also the insert order
         chains.setdefault(chain_of(item), []).append(item)
     heads: dict[int, tuple[int, str]] = session.info.setdefault(_HEADS, {})
-    table = AuditChain.__table__
     for chain in sorted(chains):  # one lock order for every writer: no deadlock between chains
         seq, last = heads[chain] if chain in heads else _lock_head(session, chain)
         for item in chains[chain]:
@@ -88,7 +123,7 @@ def _link_new_events(session: Session, flush_context: Any, instances: Any) -> No
             item.hash = last = link_hash(last, chain, seq, item.at, item.type, item.actor_id, item.task_id,
                                          item.bpmn_id, item.details)
         heads[chain] = (seq, last)
-        session.connection().execute(update(table).where(table.c.chain == chain).values(seq=seq, hash=last))
+        _write_head(session, chain, seq, last)
 
 
 def _forget_heads(session: Session, transaction: Any) -> None:
@@ -156,7 +191,10 @@ def _walk(chain: int, rows: Iterable[Any], head: tuple[int, str] | None) -> tupl
 
 def verify(*, batch: int = 5000, progress: Callable[[int], None] | None = None) -> ChainReport:
     """Recompute every chain from its first link; report the first break in (chain, seq) order."""
-    heads = {row.chain: (row.seq, row.hash) for row in db.session.scalars(select(AuditChain))}
+    heads = {row.chain: (row.seq, row.hash) for row in db.session.scalars(select(AuditChain))
+             if row.chain == GLOBAL_CHAIN}
+    heads.update((row.id, (row.audit_seq, row.audit_hash)) for row in db.session.execute(
+        select(ProcessInstance.id, ProcessInstance.audit_seq, ProcessInstance.audit_hash)))
     columns = (Event.id, Event.instance_id, Event.chain_seq, Event.hash, Event.at, Event.type,
                Event.actor_id, Event.task_id, Event.bpmn_id, Event.details)
     chains = events = broken = 0

@@ -49,12 +49,17 @@ def lock(instance_id: int | None = None, *, task_id: int | None = None) -> Proce
             raise Conflict("流程正由他人同时办理，请刷新后重试") from exc
     # The version comes with the lock (its files are deferred and cached by registry.files);
     # only the instance row is locked.
-    instance = db.session.scalar(
-        select(ProcessInstance).where(ProcessInstance.id == target)
+    # The audit chain's head comes with the lock as columns of the row read now (an instance
+    # loaded earlier in this session keeps its attributes; these are the locked row's).
+    found = db.session.execute(
+        select(ProcessInstance, ProcessInstance.audit_seq, ProcessInstance.audit_hash)
+        .where(ProcessInstance.id == target)
         .options(joinedload(ProcessInstance.version)).with_for_update(of=ProcessInstance, key_share=True)
-    )
-    if instance is None:
+    ).first()
+    if found is None:
         raise NotFound("任务不存在" if task_id is not None else "流程实例不存在")
+    instance = found[0]
+    audit.held(instance.id, found.audit_seq, found.audit_hash)
     if instance.version is None or instance.version.id != instance.version_id:
         # PostgreSQL, after waiting for a writer that moved the instance to another version (a
         # migration): it re-reads the locked row only, the joined version is not the row's.

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, text
 
 from app.extensions import db
-from app.models import AuditChain, Event
+from app.models import AuditChain, Event, ProcessInstance
 from app.services import audit, instances, tasks
 
 GRADUATE = {"education": "本科", "graduation_date": "2024-07-01", "work_start_date": "2024-07-15",
@@ -58,8 +58,9 @@ def test_the_seeded_trail_and_new_events_form_unbroken_chains(ctx, user, set_clo
     links = _chain(case_id)
     assert [e.chain_seq for e in links] == list(range(1, len(links) + 1))
     assert len({e.hash for e in links}) == len(links) and all(len(e.hash) == 64 for e in links)
-    head = db.session.get(AuditChain, case_id)
-    assert (head.seq, head.hash) == (links[-1].chain_seq, links[-1].hash)
+    head = db.session.get(ProcessInstance, case_id)
+    assert (head.audit_seq, head.audit_hash) == (links[-1].chain_seq, links[-1].hash)
+    assert db.session.get(AuditChain, case_id) is None  # an instance's head is on its row
     after = audit.verify()
     assert after.ok and after.events == before.events + len(links)
     assert after.chains == before.chains + 1
@@ -107,6 +108,21 @@ def test_a_forged_event_inserted_without_the_service_is_named(ctx, user, set_clo
     broken = audit.verify().first_broken
     assert (broken.chain, broken.seq) == (case_id, len(links) + 1)
     assert "没有链接" in broken.reason
+
+
+def test_a_comment_links_without_changing_the_case_version(ctx, user, set_clock):
+    """An event for a case written outside a change of the case (a comment) moves the chain's
+    head on the instance row without touching its version (the optimistic-lock column)."""
+    from app.services.comments import add_comment
+
+    case_id = _case(user, set_clock)
+    before = db.session.get(ProcessInstance, case_id).lock_version
+    add_comment(user("grad_liandu"), case_id, "材料已补齐，请审核")
+    db.session.commit()
+    db.session.expire_all()
+    instance = db.session.get(ProcessInstance, case_id)
+    assert instance.lock_version == before
+    assert instance.audit_seq == len(_chain(case_id)) and audit.verify().ok
 
 
 def test_a_rolled_back_savepoint_leaves_no_gap(ctx):

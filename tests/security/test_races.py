@@ -231,21 +231,24 @@ def test_a_completion_that_read_before_another_completion_committed_is_refused(c
     assert invariant_problems([case_id]) == []
 
 
-def test_a_comment_during_a_completion_does_not_deadlock(ctx, grad, monkeypatch):
-    """A holds: it is completing the task. B comments on the case (its event links to the case's
-    audit chain, its row refers to the instance): B does not wait for A, and A then commits.
-    (Before the fix B's foreign-key check waited for A's instance lock while holding the chain
-    head A was about to need: a deadlock, one of them failed.)"""
+def test_a_comment_during_a_completion_queues_behind_it_without_a_deadlock(ctx, grad, monkeypatch):
+    """A holds: it is completing the task. B comments on the case: its event extends the case's
+    audit chain, whose head is on the instance row, so B queues behind A's instance lock before it
+    writes anything (holding nothing A needs), and goes on once A commits. Both are kept, linked
+    in that order. (Before, B's foreign-key check waited for A's instance lock while holding the
+    chain head A was about to need: a deadlock, one of them failed.)"""
     require_postgres("外键检查与行锁的冲突只在 PostgreSQL 上存在（SQLite 只有一个写者）")
     case_id, task_id = grad()
     gate = pause(monkeypatch, cases, "save", "A")
     a = start(ctx, "A", _complete(UNIT, task_id, RETURN))
     gate.wait_reached(a)
     b = start(ctx, "B", lambda: comments.add_comment(by_name("grad_liandu"), case_id, "已补充社保缴纳记录").id)
-    assert isinstance(finishes_unblocked(b), int)
+    wait_queued(b, threading.Event())
     gate.open()
     assert a.outcome() == case_id
-    assert len(events(case_id, "comment_added")) == 1 and len(events(case_id, "task_completed")) == 1
+    assert isinstance(b.outcome(), int)
+    [completed], [commented] = events(case_id, "task_completed"), events(case_id, "comment_added")
+    assert completed.chain_seq < commented.chain_seq
     assert invariant_problems([case_id]) == []
 
 
