@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, make_response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
@@ -66,6 +67,16 @@ def _refuse_nul():
 
 
 MAX_JSON_DEPTH = 64
+# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
+_CONTENTION_STATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def _contention(exc: DBAPIError) -> bool:
+    original = exc.orig
+    if getattr(original, "sqlstate", None) in _CONTENTION_STATES:
+        return True
+    text = str(original).lower()
+    return "database is locked" in text or "database table is locked" in text
 
 
 def _not_json(text: str):
@@ -136,6 +147,17 @@ def register(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response
+
+    @app.errorhandler(DBAPIError)
+    def _database(exc: DBAPIError):
+        # Two writers at once that the database itself parts: SQLite's write lock held past its
+        # busy timeout, a PostgreSQL deadlock or serialization failure. Nothing was saved; the
+        # user may simply try again: a conflict, not an internal error.
+        if not _contention(exc):
+            return _unexpected(exc)
+        db.session.rollback()
+        app.logger.warning("database contention: %s", type(exc.orig).__name__)
+        return error_response(409, "conflict", "数据正由他人同时修改，本次操作未保存，请稍后重试")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

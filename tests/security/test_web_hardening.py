@@ -221,3 +221,45 @@ def test_login_is_throttled_per_username_after_repeated_failures(app, ctx):
 
     stored = " ".join(f"{a.username} {a.remote_addr}" for a in db.session.scalars(select(LoginAttempt)))
     assert "guess" not in stored and PASSWORD not in stored
+
+
+@pytest.mark.parametrize("cause", ["sqlite", "deadlock", "serialization"])
+def test_two_writers_parted_by_the_database_get_a_409_and_nothing_is_saved(app, ctx, monkeypatch, cause):
+    """SQLite's write lock past its busy timeout, a PostgreSQL deadlock or serialization failure:
+    the request that lost is told to try again (409, in Chinese), never an internal error."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    from app.models import CaseComment
+    from app.web import api as web_api
+
+    original = {"sqlite": sqlite3.OperationalError("database is locked"),
+                "deadlock": psycopg.errors.DeadlockDetected("deadlock detected"),
+                "serialization": psycopg.errors.SerializationFailure("could not serialize access")}[cause]
+
+    def collide(*args, **kwargs):
+        db.session.add(CaseComment(instance_id=None, author_id=None, body="never saved", created_at=None))
+        raise OperationalError("INSERT INTO case_comment ...", {}, original)
+
+    monkeypatch.setattr(web_api, "add_comment", collide)
+    api = Api(app.test_client(), "grad_liandu")
+    response = api.post("/api/v1/process-instances/1/comments", json={"body": "材料已补齐"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["message"] == "数据正由他人同时修改，本次操作未保存，请稍后重试"
+    db.session.rollback()
+    assert db.session.scalar(select(CaseComment.id).where(CaseComment.body == "never saved")) is None
+
+
+def test_other_database_errors_stay_internal_errors(app, ctx, monkeypatch):
+    from sqlalchemy.exc import ProgrammingError
+
+    from app.web import api as web_api
+
+    def broken(*args, **kwargs):
+        raise ProgrammingError("SELECT nope", {}, Exception("relation nope does not exist"))
+
+    monkeypatch.setattr(web_api, "add_comment", broken)
+    response = Api(app.test_client(), "grad_liandu").post("/api/v1/process-instances/1/comments", json={"body": "x"})
+    assert response.status_code == 500 and "relation nope" not in response.get_data(as_text=True)
