@@ -43,3 +43,25 @@ class RuleViolation(DomainError):
 
 class Throttled(DomainError):
     status, code = 429, "too_many_requests"
+
+
+# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
+_CONTENTION_STATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def is_contention(exc: BaseException) -> bool:
+    """Two writers at once that the database itself parted (SQLite's write lock held past its busy
+    timeout, a PostgreSQL deadlock or serialization failure, a stale row version): nothing was
+    saved and trying again is the answer."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    if isinstance(exc, StaleDataError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    original = exc.orig
+    if getattr(original, "sqlstate", None) in _CONTENTION_STATES:
+        return True
+    text = str(original).lower()
+    return "database is locked" in text or "database table is locked" in text

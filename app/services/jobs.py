@@ -31,9 +31,11 @@ from sqlalchemy.exc import OperationalError
 from app import clock
 from app.extensions import db
 from app.models import BackgroundJob, Document, User
-from app.services.errors import DomainError, NotAllowed, NotFound
+from app.services.errors import DomainError, NotAllowed, NotFound, is_contention
 
 logger = logging.getLogger(__name__)
+# An item whose subject was changed by someone else while the item ran: nothing of it was saved.
+CHANGED_MEANWHILE = "处理时该案件正由他人同时修改，本项未执行；可对它重新执行"
 
 STATUS_LABELS = {"queued": "排队中", "running": "进行中", "done": "已完成", "failed": "失败"}
 KIND_LABELS: dict[str, str] = {}
@@ -211,16 +213,18 @@ def _step(job_id: int) -> bool:
     actor = db.session.get(User, job.created_by_id) if job.created_by_id else None
     try:
         result = handler(job, item, actor)
+        _record(job, item, result)
+        ended = finished(job)
+        db.session.commit()
     except DomainError as exc:
         db.session.rollback()
         return _record_failure(job_id, index, item, exc.message)
-    except Exception:  # noqa: BLE001 - one bad item must not stop the job
-        logger.exception("job %s item %s failed", job_id, item)
+    except Exception as exc:  # noqa: BLE001 - one bad item must not stop the job
         db.session.rollback()
+        if is_contention(exc):  # e.g. the case was changed while this item migrated it
+            return _record_failure(job_id, index, item, CHANGED_MEANWHILE)
+        logger.exception("job %s item %s failed", job_id, item)
         return _record_failure(job_id, index, item, "处理失败（系统内部错误），请联系系统管理员")
-    _record(job, item, result)
-    ended = finished(job)
-    db.session.commit()
     if ended:
         _clean_up(job_id)
     return True

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
-from app.services.errors import DomainError
+from app.services.errors import DomainError, is_contention
 
 HTTP_MESSAGES = {
     400: "请求格式不正确",
@@ -67,16 +67,6 @@ def _refuse_nul():
 
 
 MAX_JSON_DEPTH = 64
-# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
-_CONTENTION_STATES = frozenset({"40P01", "40001", "55P03"})
-
-
-def _contention(exc: DBAPIError) -> bool:
-    original = exc.orig
-    if getattr(original, "sqlstate", None) in _CONTENTION_STATES:
-        return True
-    text = str(original).lower()
-    return "database is locked" in text or "database table is locked" in text
 
 
 def _not_json(text: str):
@@ -153,7 +143,7 @@ def register(app: Flask) -> None:
         # Two writers at once that the database itself parts: SQLite's write lock held past its
         # busy timeout, a PostgreSQL deadlock or serialization failure. Nothing was saved; the
         # user may simply try again: a conflict, not an internal error.
-        if not _contention(exc):
+        if not is_contention(exc):
             return _unexpected(exc)
         db.session.rollback()
         app.logger.warning("database contention: %s", type(exc.orig).__name__)

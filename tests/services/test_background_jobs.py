@@ -233,3 +233,36 @@ def test_a_plan_import_checks_the_table_before_queueing(ctx, user):
     plan_import.start(person("liandu_hr"), 2021, "2021.csv", content, issuer=_liandu())
     with pytest.raises(Conflict, match="正在导入"):
         plan_import.start(person("liandu_hr"), 2021, "2021.csv", content, issuer=_liandu())
+
+
+def test_an_item_whose_case_changed_meanwhile_is_a_conflict_and_the_job_goes_on(ctx, user, monkeypatch):
+    """A stale row version or a database-level collision while an item runs: the item is
+    recorded as not done, saying so (not as an internal error), its writes are undone, and the
+    next item runs."""
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.models import Setting
+
+    def handler(job, item, actor):
+        db.session.add(Setting(key=f"probe-{item}", value={}))
+        if item == "stale":
+            raise StaleDataError("UPDATE statement on table 'process_instance' expected to update 1 row(s)")
+        if item == "locked":
+            raise OperationalError("UPDATE ...", {}, sqlite3.OperationalError("database is locked"))
+        if item == "bug":
+            raise KeyError("bug")
+        return jobs.ItemResult(True, "完成")
+
+    monkeypatch.setitem(jobs._HANDLERS, "probe", handler)
+    job = jobs.create("probe", ["stale", "locked", "bug", "fine"], user("admin"))
+    db.session.commit()
+    job = jobs.advance(job.id, 10)
+    messages = [r["message"] for r in job.results]
+    assert messages == [jobs.CHANGED_MEANWHILE, jobs.CHANGED_MEANWHILE,
+                        "处理失败（系统内部错误），请联系系统管理员", "完成"]
+    assert (job.done, job.failed, job.status) == (4, 3, "done")
+    keys = set(db.session.scalars(select(Setting.key).where(Setting.key.like("probe-%"))))
+    assert keys == {"probe-fine"}
