@@ -93,9 +93,11 @@ def register_row_ids(app: Flask) -> None:
     (An <int:year> is no row: its views say what they make of an odd year.)"""
     from werkzeug.exceptions import NotFound
 
+    from app.services.numbers import INT_MAX
+
     @app.url_value_preprocessor
     def _row_ids(endpoint: str | None, values: dict | None) -> None:
-        if values and any(isinstance(v, int) and (k.endswith("_id") or k == "number") and not 0 <= v < 2**31
+        if values and any(isinstance(v, int) and (k.endswith("_id") or k == "number") and not 0 <= v <= INT_MAX
                           for k, v in values.items()):
             raise NotFound()
 

@@ -27,6 +27,7 @@ from app.models import (
 from app.rules.field_values import typed_value
 from app.services import audit, cases, checkpoints, forms, messages, registry
 from app.services.errors import Conflict, DomainError, FormInvalid, NotAllowed, NotFound
+from app.services.numbers import INT_MAX, is_digits
 
 ACTIONS = ("suspend", "resume", "terminate", "reset", "correct")
 MAX_REASON = 500
@@ -186,10 +187,10 @@ def reset(actor: User, instance_id: int, task_id: Any, reason: Any) -> ProcessIn
 
 
 def _reset_target(instance: ProcessInstance, task_id: Any) -> HumanTask:
-    if isinstance(task_id, str) and task_id.strip().isascii() and task_id.strip().isdigit():
+    if isinstance(task_id, str) and is_digits(task_id.strip()):
         task_id = int(task_id)
     # A larger number than an integer column takes names no task, and the database cannot bind it.
-    if not isinstance(task_id, int) or isinstance(task_id, bool) or not 0 <= task_id < 2**31:
+    if not isinstance(task_id, int) or isinstance(task_id, bool) or not 0 <= task_id <= INT_MAX:
         raise FormInvalid("请选择要退回到的任务", {"task_id": ["请选择要退回到的任务"]})
     task = db.session.get(HumanTask, task_id)
     if task is None or task.instance_id != instance.id:

@@ -21,6 +21,7 @@ from app.models import Committee, HumanTask, Organisation, ProcessInstance, Proc
 from app.rules.title import CITY_LEVEL, LISHUI_COUNTIES
 from app.services.case_fields import BOOLEAN, DATE, INTEGER, LIST, NUMBER, json_value
 from app.services.instances import STATUSES
+from app.services.numbers import INT_MAX, is_digits
 
 FILTER_PARAMS = ("process", "plan_year", "committee", "series", "status", "county", "employer", "applicant",
                  "step", "overdue", "created_from", "created_to", "completed_from", "completed_to")
@@ -46,8 +47,7 @@ def _process(values: list[str] | None, problems: Problems) -> str | None:
 
 
 def _plan_year(values: list[str], problems: Problems) -> Condition | None:
-    # isascii: "²".isdigit() holds, but int("²") fails
-    years = [int(v) for v in values if v.isascii() and v.isdigit() and 1900 <= int(v) <= 2100]
+    years = [int(v) for v in values if is_digits(v) and 1900 <= int(v) <= 2100]
     if len(years) != len(values):
         problems["plan_year"] = ["计划年度应为四位年份，如 2022"]
         return None
@@ -74,9 +74,8 @@ def _status(values: list[str], problems: Problems) -> Condition | None:
 
 
 def _employer(values: list[str], problems: Problems) -> Condition:
-    # An id is an integer column's value in ASCII digits ("²".isdigit() holds, int("²") fails);
-    # else a name.
-    is_id = [v.isascii() and v.isdigit() and int(v) < 2**31 for v in values]
+    # An id is an integer column's value in ASCII digits; else a name.
+    is_id = [is_digits(v) and int(v) <= INT_MAX for v in values]
     ids = [int(v) for v, yes in zip(values, is_id, strict=True) if yes]
     names = [v for v, yes in zip(values, is_id, strict=True) if not yes]
     orgs = select(Organisation.id).where(or_(Organisation.id.in_(ids), Organisation.name.in_(names))).correlate(None)

@@ -37,6 +37,7 @@ from app.services.access import TRACKING_ROLES, visible_instances_clause
 from app.services.case_fields import BASE_COLUMNS, Column
 from app.services.errors import FormInvalid, NotAllowed
 from app.services.instances import Page
+from app.services.numbers import INT_MAX
 
 TRACKER_ROLES = TRACKING_ROLES
 PER_PAGE_CHOICES = (20, 50, 100)
@@ -157,7 +158,7 @@ def _int_or(values: list[str] | None, default: int, problems: dict[str, list[str
     except ValueError:
         problems[name] = [message]
         return default
-    if abs(value) > 2**31 - 1:  # a page's offset, (page - 1) × per_page, must bind as a 64-bit integer
+    if abs(value) > INT_MAX:  # a page's offset, (page - 1) × per_page, must bind as a 64-bit integer
         problems[name] = [message]
         return default
     return value

@@ -24,6 +24,7 @@ from app.models import HumanTask, InstanceCheckpoint, MessageSubscription, Proce
 from app.services import audit, checkpoints, deadlines, outbox, registry
 from app.services.access import org_by_name
 from app.services.errors import Conflict, DomainError, NotFound
+from app.services.numbers import INT_MAX, is_digits
 
 
 def lock(instance_id: int | None = None, *, task_id: int | None = None) -> ProcessInstance:
@@ -164,11 +165,11 @@ def _copy_tracked_fields(instance: ProcessInstance, data: dict[str, Any]) -> Non
     """The plan year, committee, outcome, title level and department as typed columns (managers
     filter and count by them)."""
     year = data.get("plan_year")
-    if isinstance(year, str) and year.strip().isascii() and year.strip().isdigit():  # int("²") fails
+    if isinstance(year, str) and is_digits(year.strip()):
         year = int(year)
     if isinstance(year, int) and not isinstance(year, bool):
         # as the column can hold it: no year past an integer column (the flush would fail, a 500)
-        instance.plan_year = year if abs(year) < 2**31 else None
+        instance.plan_year = year if abs(year) <= INT_MAX else None
     committee = data.get("committee")
     if isinstance(committee, str) and committee.strip():
         instance.committee = committee.strip()[:200]

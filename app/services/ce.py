@@ -16,6 +16,7 @@ from app.models import CeRecord, Organisation, User
 from app.rules.title import CE_DEEMED_UNTIL_YEAR, ce_year_compliant
 from app.services import audit
 from app.services.errors import FormInvalid, NotAllowed, NotFound
+from app.services.numbers import is_digits
 
 FIELDS = ("professional", "public", "general_public")
 CITY_LEVEL = "市本级"
@@ -130,7 +131,7 @@ def read_excel(stream: IO[bytes]) -> list[dict[str, Any]]:
                 value = record[key]
                 if isinstance(value, float) and value.is_integer():
                     record[key] = int(value)
-                elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+                elif isinstance(value, str) and is_digits(value.strip()):
                     record[key] = int(value.strip())
             records.append(record)
     finally:

@@ -20,6 +20,7 @@ from app.models import HumanTask, ProcessInstance, ProcessVersion, User
 from app.services import calendar, tasks
 from app.services.access import actionable_tasks_clause
 from app.services.errors import FormInvalid
+from app.services.numbers import is_digits
 
 DUE_FILTERS = {"overdue": "已逾期", "today": "今日到期", "week": "5个工作日内到期", "none": "无截止日期"}
 SORTS = {"due": "截止日期", "created": "生成时间", "name": "任务名称"}
@@ -180,7 +181,7 @@ def counts(actor: User, filters: InboxFilters) -> dict[str, int]:
 def page_number(args: Mapping[str, str], name: str) -> int:
     """A page parameter: a positive whole number, else 1."""
     raw = (args.get(name) or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 7 and int(raw) > 0 else 1
+    return int(raw) if is_digits(raw) and 0 < len(raw) < 7 and int(raw) > 0 else 1
 
 
 def filter_choices(actor: User) -> dict[str, list[tuple[str, str]]]:

@@ -15,6 +15,7 @@ from app.models import Event, HumanTask, ProcessInstance, ProcessVersion, User
 from app.services import audit, cases, documents, forms, registry
 from app.services.access import can_start, can_view, visible_instances_clause
 from app.services.errors import DomainError, FormInvalid, NotAllowed, NotFound, RuleViolation
+from app.services.numbers import INT_MAX
 
 STATUSES = ("running", "waiting", "completed", "suspended", "terminated", "error")
 
@@ -169,7 +170,7 @@ def list_instances(
             raise FormInvalid("状态参数无效", {"status": [f"应为 {', '.join(STATUSES)} 之一"]})
         query = query.where(ProcessInstance.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page = min(max(page, 1), 2**31 - 1)  # the offset, (page - 1) × per_page, must bind as a 64-bit integer
+    page = min(max(page, 1), INT_MAX)  # the offset, (page - 1) × per_page, must bind as a 64-bit integer
     items = db.session.scalars(
         query.order_by(ProcessInstance.id.desc()).offset((page - 1) * per_page).limit(per_page)
     ).all()

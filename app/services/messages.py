@@ -13,6 +13,7 @@ from app.models import MessageSubscription, OutboxMessage, ProcessInstance, User
 from app.services import audit, cases, outbox
 from app.services.access import can_view
 from app.services.errors import FormInvalid, NotFound
+from app.services.numbers import INT_MAX
 
 
 def matching(name: str, correlation: dict[str, Any]) -> list[int]:
@@ -22,7 +23,7 @@ def matching(name: str, correlation: dict[str, Any]) -> list[int]:
     if target is not None:
         # Only an instance id can match (the subscriptions' correlations hold ints); anything else
         # (text, a list, a number past the database's integer) would fail to bind or compare: a 500.
-        if not isinstance(target, int) or isinstance(target, bool) or not 0 < target < 2**31:
+        if not isinstance(target, int) or isinstance(target, bool) or not 0 < target <= INT_MAX:
             return []
         query = query.where(MessageSubscription.instance_id == target)
     subscriptions = db.session.scalars(query.order_by(MessageSubscription.instance_id)).all()

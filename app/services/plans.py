@@ -25,6 +25,7 @@ from app.rules import plan_text
 from app.rules.title import CITY_LEVEL, LISHUI_COUNTIES
 from app.services import audit, committees
 from app.services.errors import Conflict, FormInvalid, NotAllowed, NotFound
+from app.services.numbers import INT_MAX
 from app.services.plan_io import SECTION_LABELS, SECTION_ORDER, PlanRow, read_table, write_csv, write_xlsx
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "plans"
@@ -39,7 +40,7 @@ REGISTER_FIELDS = ("titles_evaluated", "titles_recommended", "specialties", "cou
 # -- reading ------------------------------------------------------------------------------------
 def get(plan_id: int) -> AnnualPlan:
     # An id past the database's integer names no plan (and cannot be bound: a 500)
-    plan = db.session.get(AnnualPlan, plan_id) if 0 < plan_id < 2**31 else None
+    plan = db.session.get(AnnualPlan, plan_id) if 0 < plan_id <= INT_MAX else None
     if plan is None:
         raise NotFound("没有这个年度计划")
     return plan

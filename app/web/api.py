@@ -30,6 +30,7 @@ from app.services import clock as clock_service
 from app.services.access import can_start
 from app.services.comments import add_comment, comments_for
 from app.services.errors import DomainError, FormInvalid, NotAuthenticated, NotFound
+from app.services.numbers import INT_MAX
 from app.web.openapi import spec
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -60,7 +61,6 @@ def body() -> dict[str, Any]:
     return data
 
 
-INT_MAX = 2**31 - 1  # an integer column on PostgreSQL (SQLite's take 64 bits)
 CLOCK_YEARS = (1900, 2100)
 PAGE_MAX = INT_MAX  # the offset, (page - 1) × per_page, stays a 64-bit integer
 

@@ -13,6 +13,7 @@ from app.models import HumanTask, ProcessInstance
 from app.services import batch, comments, deadlines, inbox_query, notifications, tasks
 from app.services.access import can_act
 from app.services.errors import DomainError, FormInvalid
+from app.services.numbers import INT_MAX
 
 bp = Blueprint("inbox", __name__)
 
@@ -109,7 +110,7 @@ def _back_to_inbox():
 def batch_approve():
     try:
         ids = [int(v) for v in request.form.getlist("task_id") if v.strip()]
-        if any(not 0 < i < 2**31 for i in ids):  # no task has such an id, and no database binds it
+        if any(not 0 < i <= INT_MAX for i in ids):  # no task has such an id, and no database binds it
             raise ValueError("task id out of range")
         result = batch.batch_approve(current_user, ids, request.form.get("opinion", ""))
     except (ValueError, DomainError) as exc:

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from app.services.instances import STATUSES
+from app.services.numbers import INT_MAX
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 MALFORMED = "请求格式不正确（请求体不是 JSON 或参数含 NUL 字符）"
 TOO_LARGE = "请求体过大"
 NOT_AN_OBJECT = "请求体或字段的类型不对"
-ROW_ID = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1}
+ROW_ID = {"type": "integer", "minimum": -INT_MAX, "maximum": INT_MAX}
 CE_HOURS = ("professional", "public", "general_public")
 CE_HOUR = {"type": "integer", "minimum": 0, "maximum": 2000, "description": "学时；一般公需科目不超过公需科目"}
 EMPTY = {"type": "string", "maxLength": 0}
-PAGE = {"type": "integer", "minimum": -(2**31 - 1), "maximum": 2**31 - 1, "description": "从 1 开始；小于 1 即第 1 页"}
+PAGE = {"type": "integer", "minimum": -INT_MAX, "maximum": INT_MAX, "description": "从 1 开始；小于 1 即第 1 页"}
 
 
 def _op(summary: str, responses: dict[int, str], body: dict | None = None, params: list | None = None,

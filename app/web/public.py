@@ -14,6 +14,7 @@ from app.extensions import limiter
 from app.models import PublicNotice
 from app.services import certificates, notices
 from app.services.errors import FormInvalid, NotFound, RuleViolation
+from app.services.numbers import INT_MAX
 from app.web.form_errors import attach_errors
 
 bp = Blueprint("public", __name__)
@@ -124,7 +125,7 @@ def supervision_results(year: int):
     from app.services import supervision
     from app.services.supervision_panels import CHECKS, RESULTS
 
-    if year >= 2**31:  # no plan year: no integer column holds it (and binding it would be a 500)
+    if year > INT_MAX:  # no plan year: no integer column holds it (and binding it would be a 500)
         raise NotFound(f"没有{year}年度的抽查结果")
     return render_template("public/supervision.html", year=year, results=supervision.published(year),
                            labels=RESULTS, checks=CHECKS)
