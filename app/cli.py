@@ -91,8 +91,7 @@ def register(app: Flask) -> None:
             report = backup.create(path)
         except backup.BackupError as exc:
             raise click.ClickException(str(exc)) from exc
-        rows = sum(report.tables.values())
-        click.echo(f"已备份到 {report.path}：{len(report.tables)} 张表 {rows} 行，文档文件 {report.documents} 个")
+        click.echo(f"已备份到 {report.path}：{report.summary()}")
 
     @app.cli.command("restore")
     @click.argument("path")
@@ -104,8 +103,7 @@ def register(app: Flask) -> None:
             report = backup.restore(path)
         except backup.BackupError as exc:
             raise click.ClickException(str(exc)) from exc
-        rows = sum(report.tables.values())
-        click.echo(f"已从 {path} 恢复：{len(report.tables)} 张表 {rows} 行，文档文件 {report.documents} 个")
+        click.echo(f"已从 {path} 恢复：{report.summary()}")
         if not report.ok:
             for problem in report.problems:
                 click.echo(f"  不一致：{problem}", err=True)

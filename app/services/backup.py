@@ -36,6 +36,7 @@ from sqlalchemy.engine import make_url
 from app import clock
 from app.extensions import db
 from app.models import Document
+from app.services import documents
 
 FORMAT = 1
 PG_DUMP = "database.pgdump"
@@ -57,6 +58,9 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
+    def summary(self) -> str:
+        return f"{len(self.tables)} 张表 {sum(self.tables.values())} 行，文档文件 {self.documents} 个"
+
 
 def _document_dir() -> Path:
     return Path(current_app.config["DOCUMENT_DIR"])
@@ -76,6 +80,18 @@ def _sqlite_path() -> Path:
     if not database or database == ":memory:":
         raise BackupError("内存中的 SQLite 数据库不能备份或恢复，请使用数据库文件")
     return Path(database)
+
+
+def _sqlite_copy(source: Path, target: Path) -> None:
+    """SQLite's online backup: one consistent state of ``source`` into ``target``, even with writers."""
+    origin = sqlite3.connect(source)
+    try:
+        copy = sqlite3.connect(target)
+        with copy:
+            origin.backup(copy)
+        copy.close()
+    finally:
+        origin.close()
 
 
 def _run(command: list[str], what: str) -> None:
@@ -129,14 +145,7 @@ def create(path: str | os.PathLike[str]) -> Report:
                 _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges", f"--snapshot={snapshot}",
                       f"--file={dump}", f"--dbname={_libpq_url()}"], "pg_dump 备份数据库")
         elif _dialect() == "sqlite":
-            source = sqlite3.connect(_sqlite_path())
-            try:
-                copy = sqlite3.connect(dump)
-                with copy:
-                    source.backup(copy)  # one consistent state, even with writers
-                copy.close()
-            finally:
-                source.close()
+            _sqlite_copy(_sqlite_path(), dump)
             copied = create_engine(f"sqlite:///{dump}")
             try:
                 with copied.connect() as conn:
@@ -213,21 +222,12 @@ def restore(path: str | os.PathLike[str]) -> Report:
         dump = Path(work) / (PG_DUMP if _dialect() == "postgresql" else SQLITE_DUMP)
         if not dump.is_file():
             raise BackupError("备份文件中没有数据库")
+        db.engine.dispose()  # no pooled connection sees the database before or while it is written
         if _dialect() == "postgresql":
-            db.engine.dispose()
             _run(["pg_restore", "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
                   f"--dbname={_libpq_url()}", str(dump)], "pg_restore 恢复数据库")
         else:
-            db.engine.dispose()
-            restored = sqlite3.connect(dump)
-            try:
-                target = sqlite3.connect(_sqlite_path())
-                with target:
-                    restored.backup(target)
-                target.close()
-            finally:
-                restored.close()
-        db.engine.dispose()
+            _sqlite_copy(dump, _sqlite_path())
         documents = Path(work) / "documents"
         root = _document_dir()
         if documents.is_dir():
@@ -242,12 +242,12 @@ def check(manifest: dict[str, Any], path: str = "") -> Report:
     problems = [f"表 {name}：备份中 {count} 行，恢复后 {tables.get(name, 0)} 行"
                 for name, count in manifest["tables"].items() if tables.get(name, 0) != count]
     root = _document_dir()
+    files = _document_files(root)  # each file hashed once, for the rows and for the manifest
     for doc_id, sha in db.session.execute(select(Document.id, Document.sha256)):
-        file = root / doc_id[:2] / doc_id
-        if not file.is_file():
+        stored = files.get(str(documents.stored_path(doc_id).relative_to(root)))
+        if stored is None:
             problems.append(f"文档 {doc_id} 的文件缺失")
-        elif _sha256(file) != sha:
+        elif stored != sha:
             problems.append(f"文档 {doc_id} 的文件校验和不符")
-    files = _document_files(root)
     problems += [f"文件 {name} 校验和不符" for name, sha in manifest["documents"].items() if files.get(name) != sha]
     return Report(path, tables, len(files), problems)

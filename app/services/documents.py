@@ -25,7 +25,8 @@ ALLOWED = {
 }
 
 
-def _path(doc_id: str) -> Path:
+def stored_path(doc_id: str) -> Path:
+    """Where a document's file is kept under DOCUMENT_DIR."""
     return Path(current_app.config["DOCUMENT_DIR"]) / doc_id[:2] / doc_id
 
 
@@ -59,7 +60,7 @@ def upload(actor: User | None, filename: str, stream: IO[bytes], *, kind: str = 
         kind=kind,
         audience=audience,
     )
-    path = _path(doc.id)
+    path = stored_path(doc.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
     db.session.add(doc)
@@ -81,7 +82,7 @@ def discard(actor: User | None, ids: list[str]) -> int:
         db.session.delete(doc)
     db.session.commit()
     for doc in docs:
-        _path(doc.id).unlink(missing_ok=True)
+        stored_path(doc.id).unlink(missing_ok=True)
     return len(docs)
 
 
@@ -115,7 +116,7 @@ def get(actor: User, doc_id: str) -> tuple[Document, bytes]:
 
 def content_of(doc: Document) -> bytes:
     """The stored bytes of a document whose access the caller has already checked."""
-    return _path(doc.id).read_bytes()
+    return stored_path(doc.id).read_bytes()
 
 
 def attach(instance: ProcessInstance, ids: list[str]) -> None:
@@ -148,7 +149,7 @@ def store_generated(instance: ProcessInstance | None, kind: str, name: str, cont
                    sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=actor.id if actor else None,
                    instance_id=instance.id if instance is not None else None, created_at=clock.now(),
                    kind=kind, doc_no=doc_no)
-    path = _path(doc.id)
+    path = stored_path(doc.id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
     db.session.add(doc)

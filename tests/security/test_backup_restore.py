@@ -96,6 +96,14 @@ def test_a_backup_restored_into_an_empty_database_has_every_case_task_and_docume
             cases.load(instance, None)  # every instance's engine state loads
         assert audit.verify().ok
         # The restored database goes on: new ids do not collide with the restored ones.
+        # A damaged and a missing file are named (the restore's check against the manifest).
+        with tarfile.open(archive) as tar:
+            manifest = backup._manifest(tar)
+        damaged, missing = sorted(before["documents"])[:2]
+        documents.stored_path(damaged).write_bytes(b"changed")
+        documents.stored_path(missing).unlink()
+        problems = backup.check(manifest).problems
+        assert f"文档 {damaged} 的文件校验和不符" in problems and f"文档 {missing} 的文件缺失" in problems
         last = db.session.scalar(select(func.max(Event.id)))
         fresh = audit.record("probe_after_restore")
         db.session.commit()
