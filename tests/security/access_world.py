@@ -17,7 +17,6 @@ Resources (the names the matrix uses for URL parameters):
 
 from __future__ import annotations
 
-import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -53,8 +52,7 @@ def build(app) -> dict[str, Any]:
     case = flow.p01_accepted()
 
     applicant = Api(client, "grad_liandu")
-    proof = applicant.client.post("/api/v1/documents", headers=applicant.headers, content_type="multipart/form-data",
-                                  data={"file": (io.BytesIO(b"%PDF-1.4\n% proof\n"), "证明.pdf")})
+    proof = applicant.upload("证明.pdf", b"%PDF-1.4\n% proof\n")
     assert proof.status_code == 201, proof.get_json()
     grad = applicant.post("/api/v1/process-instances", json={
         "process_model": "graduate_initial_determination",

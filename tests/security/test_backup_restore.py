@@ -54,15 +54,12 @@ def _world(ctx) -> dict:
     """Cases in several states, with uploaded documents attached and one left loose."""
     client = ctx.test_client()
     applicant = Api(client, "grad_liandu")
-    proof = applicant.client.post("/api/v1/documents", headers=applicant.headers, content_type="multipart/form-data",
-                                  data={"file": (io.BytesIO(b"%PDF-1.4\n% proof of work\n"), "证明.pdf")})
+    proof = applicant.upload("证明.pdf", b"%PDF-1.4\n% proof of work\n")
     assert proof.status_code == 201, proof.get_json()
     started = applicant.post("/api/v1/process-instances", json={
         "process_model": "graduate_initial_determination", "data": {**GRADUATE, "attachments": [proof.get_json()["id"]]}})
     assert started.status_code == 201, started.get_json()
-    loose = Api(client, "teacher1").client.post(
-        "/api/v1/documents", headers=Api(client, "teacher1").headers, content_type="multipart/form-data",
-        data={"file": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40), "材料.png")})
+    loose = Api(client, "teacher1").upload("材料.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40)
     assert loose.status_code == 201, loose.get_json()
     db.session.rollback()
     return {

@@ -314,8 +314,7 @@ def test_twenty_megabytes_are_refused_with_413(case):
     for url, headers in (("/api/v1/process-instances", apis["grad_liandu"].headers), ("/api/v1/auth/token", {})):
         assert error_of(client.post(url, data=huge, content_type="application/json", headers=headers),
                         413)["code"] == "request_entity_too_large"
-    upload = client.post("/api/v1/documents", headers=apis["grad_liandu"].headers, content_type="multipart/form-data",
-                         data={"file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024)), "big.pdf")})
+    upload = apis["grad_liandu"].upload("big.pdf", b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024))
     error_of(upload, 413)
     page = client.post("/login", data={"username": "x" * (20 * 1024 * 1024), "password": "p"})
     assert page.status_code == 413 and page.mimetype == "text/html"

@@ -168,8 +168,7 @@ def test_a_50_mb_upload_is_refused_and_nothing_is_kept(ctx):
 
     api = Api(ctx.test_client(), "teacher1")
     before = db.session.scalar(select(func.count()).select_from(Document))
-    response = api.client.post("/api/v1/documents", headers=api.headers, content_type="multipart/form-data",
-                               data={"file": (io.BytesIO(b"%PDF-1.4\n" + b"0" * (50 * 1024 * 1024)), "big.pdf")})
+    response = api.upload("big.pdf", b"%PDF-1.4\n" + b"0" * (50 * 1024 * 1024))
     assert response.status_code == 413
     assert "上限" in response.get_json()["error"]["message"] or "过大" in response.get_json()["error"]["message"]
     db.session.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 PASSWORD = "demo-pass-2026"
@@ -19,6 +20,11 @@ class Api:
 
     def post(self, url: str, json: Any = None, **kw: Any):
         return self.client.post(url, json=json, headers=self.headers, **kw)
+
+    def upload(self, name: str, content: bytes):
+        """POST /api/v1/documents with one file (multipart)."""
+        return self.client.post("/api/v1/documents", headers=self.headers, content_type="multipart/form-data",
+                                data={"file": (io.BytesIO(content), name)})
 
     def put(self, url: str, json: Any = None):
         return self.client.put(url, json=json, headers=self.headers)
