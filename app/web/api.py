@@ -228,11 +228,12 @@ def get_instance(user: User, instance_id: int):
 @bp.get("/process-instances/<int:instance_id>/events")
 @api_user
 def instance_events(user: User, instance_id: int):
-    viewer = privacy.Viewer(user, instances.get_instance(user, instance_id))
+    instance = instances.get_instance(user, instance_id)
+    viewer = privacy.Viewer(user, instance)
     return jsonify([
         {"id": e.id, "at": iso(e.at), "type": e.type, "actor": e.actor.username if e.actor else None,
          "task": e.bpmn_id, "details": viewer.show(e.details)}
-        for e in instances.events(user, instance_id)
+        for e in instances.events_of(instance)
     ])
 
 
